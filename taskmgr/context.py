@@ -1,0 +1,71 @@
+"""What a running task sees of the manager: its identity, cancellation and reporting."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Hashable
+from typing import Any, Protocol
+
+from taskmgr.errors import TaskCancelled
+from taskmgr.record import TaskRecord
+
+
+class _Publisher(Protocol):
+    def _publish(
+        self, record: TaskRecord, progress: float | None, message: str | None, data: Any
+    ) -> None: ...
+
+
+class TaskContext:
+    """The first argument of every task function ``fn(ctx, **kwargs)``.
+
+    Cancellation is cooperative: a task calls ``check()``, ``sleep()`` or
+    ``report()`` now and then, and each raises ``TaskCancelled`` once cancel
+    was requested.
+    """
+
+    __slots__ = ("_publisher", "_record", "cancel_event", "owner", "task_id")
+
+    def __init__(self, publisher: _Publisher, record: TaskRecord) -> None:
+        self._publisher = publisher
+        self._record = record
+        self.task_id: Hashable = record.task_id
+        self.owner: Hashable = record.owner
+        self.cancel_event: threading.Event = record.cancel_event
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    def check(self) -> None:
+        """Raise ``TaskCancelled`` if cancel was requested."""
+        if self.cancel_event.is_set():
+            raise TaskCancelled(self.task_id)
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep, but wake at once and raise ``TaskCancelled`` on cancel."""
+        if self.cancel_event.wait(max(0.0, seconds)):
+            raise TaskCancelled(self.task_id)
+
+    def report(
+        self, progress: float | None = None, message: str | None = None, data: Any = None
+    ) -> None:
+        """Publish a partial result; an argument left None keeps its previous value."""
+        self.check()
+        if progress is not None:
+            progress = _clamped_progress(progress)
+        self._publisher._publish(self._record, progress, message, data)
+
+    def output(self, status: Any, data: Any) -> None:
+        """streamlit-octostar-utils' form of ``report(data=data)``; ``status`` is ignored."""
+        self.report(data=data)
+
+
+def _clamped_progress(progress: float) -> float:
+    try:
+        value = float(progress)
+    except (TypeError, ValueError):
+        raise TypeError(f"progress must be a number, got {progress!r}") from None
+    if value != value:
+        raise ValueError("progress must be a number between 0 and 1, got NaN")
+    return min(1.0, max(0.0, value))

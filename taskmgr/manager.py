@@ -1,0 +1,535 @@
+"""AsyncTaskManager: one bounded pool shared fairly by every session of a server.
+
+State lives in TaskRecords guarded by one lock; callers get immutable
+TaskSnapshots. A task is handed to the runner only when a worker is free, and a
+worker that finishes a task takes the next one in fair order itself, so nothing
+ever polls and an idle manager costs no CPU.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+import traceback
+from collections.abc import Callable, Hashable, Mapping
+from functools import partial
+from typing import Any
+
+from cachetools import TTLCache
+
+from taskmgr.context import TaskContext
+from taskmgr.deadlines import DeadlineTimer
+from taskmgr.errors import ManagerClosed, QueueFull, TaskCancelled, UnknownTask
+from taskmgr.fair_queue import FairQueue
+from taskmgr.record import TaskRecord
+from taskmgr.runner import TaskRunner, ThreadPoolRunner
+from taskmgr.snapshot import ManagerStats, Owner, OwnerStats, TaskSnapshot
+from taskmgr.status import TaskStatus
+
+logger = logging.getLogger(__name__)
+
+Listener = Callable[[TaskSnapshot], None]
+_Key = tuple[Hashable, Hashable]
+
+
+class _ExpiringRecords(TTLCache[_Key, TaskRecord]):
+    """Finished records, bounded by age and count; tells the manager what it drops."""
+
+    def __init__(
+        self, maxsize: int, ttl: float, on_evict: Callable[[_Key, TaskRecord], None]
+    ) -> None:
+        super().__init__(maxsize=maxsize, ttl=ttl, timer=time.monotonic)
+        self._on_evict = on_evict
+
+    def expire(self, time: float | None = None) -> Any:
+        expired = super().expire(time)
+        for key, record in expired:
+            self._on_evict(key, record)
+        return expired
+
+    def popitem(self) -> tuple[_Key, TaskRecord]:
+        key, record = super().popitem()
+        self._on_evict(key, record)
+        return key, record
+
+
+class AsyncTaskManager:
+    """Runs ``fn(ctx, **kwargs)`` tasks on a shared pool, fairly across owners.
+
+    Every public method is thread-safe and returns at once, except ``join`` and
+    ``shutdown(wait=True)``, which wait on a condition.
+    """
+
+    TaskStatus = TaskStatus
+    CancelledError = TaskCancelled
+
+    def __init__(
+        self,
+        max_workers: int = 8,
+        *,
+        max_queued_per_owner: int = 100,
+        max_running_per_owner: int | None = None,
+        result_ttl_s: float = 3600,
+        max_results: int = 10_000,
+        runner: TaskRunner | None = None,
+    ) -> None:
+        _require_positive_int("max_workers", max_workers)
+        _require_positive_int("max_queued_per_owner", max_queued_per_owner)
+        if max_running_per_owner is not None:
+            _require_positive_int("max_running_per_owner", max_running_per_owner)
+        _require_positive_number("result_ttl_s", result_ttl_s)
+        _require_positive_int("max_results", max_results)
+        self.max_workers = max_workers
+        self.max_queued_per_owner = max_queued_per_owner
+        self.max_running_per_owner = max_running_per_owner
+        self.result_ttl_s = result_ttl_s
+        self.max_results = max_results
+
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._runner: TaskRunner = runner or ThreadPoolRunner(max_workers)
+        self._queue: FairQueue[TaskRecord] = FairQueue()
+        self._tasks: dict[Owner, dict[Hashable, TaskRecord]] = {}
+        self._finished = _ExpiringRecords(max_results, result_ttl_s, self._forget_locked)
+        self._running: set[TaskRecord] = set()
+        self._running_per_owner: dict[Owner, int] = {}
+        self._version = 0
+        self._closed = False
+        self._listeners: tuple[Listener, ...] = ()
+        self._deadlines = DeadlineTimer()
+
+    # -- octostar-compatible accessor -------------------------------------------------
+
+    @staticmethod
+    def get_handler(task_type: str = "default") -> AsyncTaskManager:
+        """The process-wide manager for ``task_type`` (``st.cache_resource``)."""
+        from taskmgr.resource import get_task_manager
+
+        return get_task_manager(task_type)
+
+    # -- submitting and reading -------------------------------------------------------
+
+    def submit(
+        self,
+        task_id: Hashable,
+        fn: Callable[..., Any],
+        kwargs: Mapping[str, Any] | None = None,
+        *,
+        owner: Owner = None,
+        name: str | None = None,
+        timeout_s: float | None = None,
+    ) -> TaskSnapshot:
+        """Queue ``fn(ctx, **kwargs)`` under ``(owner, task_id)``; never blocks.
+
+        A task of that id that is not final yet is cancelled and replaced.
+        """
+        if not callable(fn):
+            raise TypeError(f"task {task_id!r}: fn must be callable, got {type(fn).__name__}")
+        _require_hashable("task_id", task_id)
+        _require_hashable("owner", owner)
+        if kwargs is None:
+            kwargs = {}
+        elif isinstance(kwargs, Mapping):
+            kwargs = dict(kwargs)
+        else:
+            raise TypeError(f"task {task_id!r}: kwargs must be a mapping, got {type(kwargs).__name__}")
+        if timeout_s is not None:
+            _require_positive_number("timeout_s", timeout_s)
+        label = name if name is not None else getattr(fn, "__name__", type(fn).__name__)
+        events: list[TaskSnapshot] = []
+        with self._lock:
+            if self._closed:
+                raise ManagerClosed("the task manager was shut down and takes no new tasks")
+            owned = self._tasks.get(owner)
+            old = owned.get(task_id) if owned is not None else None
+            queued = self._queue.count(owner)
+            if old is not None and old.status is TaskStatus.INIT:
+                queued -= 1
+            if queued >= self.max_queued_per_owner:
+                raise QueueFull(
+                    f"{queued} tasks are already queued for this owner "
+                    f"(max_queued_per_owner={self.max_queued_per_owner}); "
+                    "wait for some to start or cancel them"
+                )
+            if old is not None:
+                self._replace_locked(old)
+            record = TaskRecord(
+                task_id, owner, label, fn, kwargs, timeout_s, time.time(), self._next_version()
+            )
+            self._tasks.setdefault(owner, {})[task_id] = record
+            self._queue.push(record)
+            self._note_locked(record, events)
+            self._dispatch_locked(events)
+            snapshot = self._snapshot_locked(record)
+        self._emit(events)
+        return snapshot
+
+    def get_result(self, task_id: Hashable, *, owner: Owner = None) -> TaskSnapshot:
+        """The task's latest snapshot; ``UnknownTask`` if this owner has no such task."""
+        with self._lock:
+            return self._snapshot_locked(self._visible_locked(task_id, owner))
+
+    def list_tasks(self, owner: Owner = None) -> list[TaskSnapshot]:
+        """That owner's tasks, oldest submission first."""
+        with self._lock:
+            self._finished.expire()
+            owned = self._tasks.get(owner)
+            if not owned:
+                return []
+            return [self._snapshot_locked(record) for record in owned.values()]
+
+    def list_all_tasks(self) -> list[TaskSnapshot]:
+        """Every owner's tasks (for an operator; never show it to a session)."""
+        with self._lock:
+            self._finished.expire()
+            return [
+                self._snapshot_locked(record)
+                for owned in self._tasks.values()
+                for record in owned.values()
+            ]
+
+    def join(
+        self, task_id: Hashable, *, owner: Owner = None, timeout: float | None = None
+    ) -> TaskSnapshot:
+        """Wait until the task is final; ``TimeoutError`` after ``timeout`` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            record = self._visible_locked(task_id, owner)
+            while not record.status.is_final:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise TimeoutError(
+                        f"task {task_id!r} is still {record.status.name} after {timeout} s"
+                    )
+                self._changed.wait(remaining)
+            return self._snapshot_locked(record)
+
+    # -- cancelling -------------------------------------------------------------------
+
+    def cancel(self, task_id: Hashable, *, owner: Owner = None) -> bool:
+        """Request cancel; True if the task is now cancelled or cancelling."""
+        events: list[TaskSnapshot] = []
+        with self._lock:
+            try:
+                record = self._visible_locked(task_id, owner)
+            except UnknownTask:
+                return False
+            if record.status.is_final:
+                return False
+            self._cancel_locked(record, events)
+        self._emit(events)
+        return True
+
+    def cancel_owner(self, owner: Owner) -> int:
+        """Cancel every unfinished task of ``owner``; returns how many were affected."""
+        events: list[TaskSnapshot] = []
+        with self._lock:
+            count = self._cancel_many_locked(self._tasks.get(owner, {}).values(), events)
+        self._emit(events)
+        return count
+
+    def cancel_all(self) -> int:
+        """Cancel every unfinished task of every owner."""
+        events: list[TaskSnapshot] = []
+        with self._lock:
+            count = self._cancel_many_locked(self._all_records_locked(), events)
+        self._emit(events)
+        return count
+
+    # -- observing --------------------------------------------------------------------
+
+    def stats(self) -> ManagerStats:
+        with self._lock:
+            self._finished.expire()
+            queued = self._queue.counts()
+            owners = set(queued) | set(self._running_per_owner)
+            return ManagerStats(
+                max_workers=self.max_workers,
+                running=len(self._running),
+                queued=len(self._queue),
+                cancelling=sum(1 for r in self._running if r.status is TaskStatus.CANCELLING),
+                retained=len(self._finished),
+                per_owner={
+                    owner: OwnerStats(self._running_per_owner.get(owner, 0), queued.get(owner, 0))
+                    for owner in owners
+                },
+            )
+
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(snapshot)`` on every change, outside the lock; returns a remover."""
+        if not callable(listener):
+            raise TypeError(f"listener must be callable, got {type(listener).__name__}")
+        with self._lock:
+            self._listeners = (*self._listeners, listener)
+
+        def remove() -> None:
+            with self._lock:
+                self._listeners = tuple(fn for fn in self._listeners if fn is not listener)
+
+        return remove
+
+    # -- shutting down ----------------------------------------------------------------
+
+    def shutdown(self, wait: bool = True, cancel: bool = True) -> None:
+        """Take no new tasks; with ``cancel``, cancel the rest; with ``wait``, wait for them."""
+        events: list[TaskSnapshot] = []
+        with self._lock:
+            self._closed = True
+            if cancel:
+                self._cancel_many_locked(self._all_records_locked(), events)
+        self._emit(events)
+        if not wait:
+            self._runner.shutdown(wait=False)
+            return
+        with self._lock:
+            while self._running or len(self._queue):
+                self._changed.wait()
+        self._runner.shutdown(wait=True)
+        self._deadlines.close()
+
+    def join_all(self) -> None:
+        """streamlit-octostar-utils' meaning: let queued tasks finish, then shut down."""
+        self.shutdown(wait=True, cancel=False)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self) -> AsyncTaskManager:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shutdown(wait=True, cancel=True)
+
+    # -- running (worker threads) -----------------------------------------------------
+
+    def _work(self, record: TaskRecord | None) -> None:
+        """One worker's turn: run a task, then the next in fair order, until none is left."""
+        while record is not None:
+            result, error, trace, raised_cancel = self._call(record)
+            events: list[TaskSnapshot] = []
+            with self._lock:
+                self._finish_locked(record, result, error, trace, raised_cancel, events)
+                record = self._queue.pop_next(self._may_serve)
+                if record is not None:
+                    self._start_locked(record, events)
+                    self._dispatch_locked(events)
+            self._emit(events)
+
+    def _call(self, record: TaskRecord) -> tuple[Any, BaseException | None, str | None, bool]:
+        fn, kwargs = record.fn, record.kwargs
+        if record.cancel_event.is_set() or fn is None or kwargs is None:
+            return None, None, None, True
+        try:
+            return fn(TaskContext(self, record), **kwargs), None, None, False
+        except TaskCancelled:
+            return None, None, None, True
+        except BaseException as exc:
+            trace = traceback.format_exc()
+            logger.warning("task %r of owner %r failed: %r", record.task_id, record.owner, exc)
+            # Keep the exception, not its frames: they can hold large locals alive.
+            return None, exc.with_traceback(None), trace, False
+
+    def _publish(
+        self, record: TaskRecord, progress: float | None, message: str | None, data: Any
+    ) -> None:
+        """TaskContext.report lands here, on the task's own thread."""
+        events: list[TaskSnapshot] = []
+        with self._lock:
+            if record.status.is_final:
+                return
+            if progress is not None:
+                record.progress = progress
+            if message is not None:
+                record.message = message
+            if data is not None:
+                record.data = data
+            record.version = self._next_version()
+            self._note_locked(record, events)
+        self._emit(events)
+
+    def _on_timeout(self, record: TaskRecord) -> None:
+        events: list[TaskSnapshot] = []
+        with self._lock:
+            if record.status is not TaskStatus.IN_PROGRESS:
+                return
+            record.timed_out = True
+            record.message = f"timed out after {record.timeout_s:g} s"
+            self._cancel_locked(record, events)
+        self._emit(events)
+
+    # -- state changes (all under the lock) -------------------------------------------
+
+    def _next_version(self) -> int:
+        self._version += 1
+        return self._version
+
+    def _may_serve(self, owner: Owner) -> bool:
+        cap = self.max_running_per_owner
+        return cap is None or self._running_per_owner.get(owner, 0) < cap
+
+    def _dispatch_locked(self, events: list[TaskSnapshot]) -> None:
+        """Hand queued tasks to free workers, in fair order."""
+        while len(self._running) < self.max_workers:
+            record = self._queue.pop_next(self._may_serve)
+            if record is None:
+                return
+            self._start_locked(record, events)
+            self._runner.start(partial(self._work, record))
+
+    def _start_locked(self, record: TaskRecord, events: list[TaskSnapshot]) -> None:
+        record.move_to(TaskStatus.IN_PROGRESS, self._next_version())
+        record.started_at = time.time()
+        self._running.add(record)
+        self._running_per_owner[record.owner] = self._running_per_owner.get(record.owner, 0) + 1
+        if record.timeout_s is not None:
+            record.deadline = self._deadlines.schedule(
+                record.timeout_s, partial(self._on_timeout, record)
+            )
+        self._note_locked(record, events)
+
+    def _finish_locked(
+        self,
+        record: TaskRecord,
+        result: Any,
+        error: BaseException | None,
+        trace: str | None,
+        raised_cancel: bool,
+        events: list[TaskSnapshot],
+    ) -> None:
+        if record.deadline is not None:
+            self._deadlines.cancel(record.deadline)
+            record.deadline = None
+        if record.cancel_event.is_set() or raised_cancel:
+            status = TaskStatus.CANCELLED
+        elif error is not None:
+            status = TaskStatus.ERROR
+        else:
+            status = TaskStatus.SUCCESS
+        record.result, record.error, record.traceback = result, error, trace
+        self._running.discard(record)
+        left = self._running_per_owner[record.owner] - 1
+        if left:
+            self._running_per_owner[record.owner] = left
+        else:
+            del self._running_per_owner[record.owner]
+        self._make_final_locked(record, status, events)
+
+    def _make_final_locked(
+        self, record: TaskRecord, status: TaskStatus, events: list[TaskSnapshot]
+    ) -> None:
+        record.move_to(status, self._next_version())
+        record.finished_at = time.time()
+        record.fn = record.kwargs = None
+        if self._is_visible(record):
+            self._finished[(record.owner, record.task_id)] = record
+        self._changed.notify_all()
+        self._note_locked(record, events)
+
+    def _cancel_locked(self, record: TaskRecord, events: list[TaskSnapshot]) -> None:
+        """Queued: CANCELLED at once. Running: CANCELLING until its function returns."""
+        record.cancel_event.set()
+        if record.status is TaskStatus.INIT:
+            self._queue.remove(record)
+            self._make_final_locked(record, TaskStatus.CANCELLED, events)
+        elif record.status is TaskStatus.IN_PROGRESS:
+            record.move_to(TaskStatus.CANCELLING, self._next_version())
+            self._note_locked(record, events)
+
+    def _cancel_many_locked(self, records: Any, events: list[TaskSnapshot]) -> int:
+        pending = [record for record in records if not record.status.is_final]
+        for record in pending:
+            self._cancel_locked(record, events)
+        return len(pending)
+
+    def _replace_locked(self, old: TaskRecord) -> None:
+        """Make room for a resubmitted id: the old task stops being visible."""
+        key = (old.owner, old.task_id)
+        del self._tasks[old.owner][old.task_id]
+        self._finished.pop(key, None)
+        if not old.status.is_final:
+            self._cancel_locked(old, [])
+
+    def _visible_locked(self, task_id: Hashable, owner: Owner) -> TaskRecord:
+        self._finished.expire()
+        owned = self._tasks.get(owner)
+        record = owned.get(task_id) if owned is not None else None
+        if record is None:
+            # The same words whether the id never existed or belongs to another owner.
+            raise UnknownTask(f"unknown task id {task_id!r}")
+        return record
+
+    def _is_visible(self, record: TaskRecord) -> bool:
+        owned = self._tasks.get(record.owner)
+        return owned is not None and owned.get(record.task_id) is record
+
+    def _all_records_locked(self) -> list[TaskRecord]:
+        return [record for owned in self._tasks.values() for record in owned.values()]
+
+    def _forget_locked(self, key: _Key, record: TaskRecord) -> None:
+        """An expired or evicted result leaves the owner's index (called by the cache)."""
+        owner, task_id = key
+        owned = self._tasks.get(owner)
+        if owned is None or owned.get(task_id) is not record:
+            return
+        del owned[task_id]
+        if not owned:
+            del self._tasks[owner]
+            self._queue.forget(owner)
+
+    def _note_locked(self, record: TaskRecord, events: list[TaskSnapshot]) -> None:
+        if self._listeners and self._is_visible(record):
+            events.append(self._snapshot_locked(record))
+
+    def _snapshot_locked(self, record: TaskRecord) -> TaskSnapshot:
+        queued = record.status is TaskStatus.INIT
+        return TaskSnapshot(
+            id=record.task_id,
+            owner=record.owner,
+            name=record.name,
+            status=record.status,
+            progress=record.progress,
+            message=record.message,
+            data=record.data,
+            result=record.result,
+            error=record.error,
+            traceback=record.traceback,
+            submitted_at=record.submitted_at,
+            started_at=record.started_at,
+            finished_at=record.finished_at,
+            queue_position=self._queue.position(record) if queued else None,
+            version=record.version,
+        )
+
+    def _emit(self, events: list[TaskSnapshot]) -> None:
+        listeners = self._listeners
+        for snapshot in events:
+            for listener in listeners:
+                try:
+                    listener(snapshot)
+                except Exception:
+                    logger.exception("task listener %r failed; it stays registered", listener)
+
+
+def _require_positive_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+
+
+def _require_positive_number(name: str, value: object) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+
+
+def _require_hashable(name: str, value: object) -> None:
+    try:
+        hash(value)
+    except TypeError:
+        raise TypeError(f"{name} must be hashable, got {type(value).__name__}") from None

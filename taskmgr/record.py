@@ -1,0 +1,78 @@
+"""The manager's private, mutable record of one task (guarded by the manager's lock)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
+
+from taskmgr.deadlines import Deadline
+from taskmgr.status import ALLOWED_TRANSITIONS, TaskStatus
+
+
+class TaskRecord:
+    """Everything known about one submitted task; snapshots are copies of it."""
+
+    __slots__ = (
+        "cancel_event",
+        "data",
+        "deadline",
+        "error",
+        "finished_at",
+        "fn",
+        "kwargs",
+        "message",
+        "name",
+        "owner",
+        "progress",
+        "result",
+        "started_at",
+        "status",
+        "submitted_at",
+        "task_id",
+        "timed_out",
+        "timeout_s",
+        "traceback",
+        "version",
+    )
+
+    def __init__(
+        self,
+        task_id: Hashable,
+        owner: Hashable,
+        name: str,
+        fn: Callable[..., Any],
+        kwargs: Mapping[str, Any],
+        timeout_s: float | None,
+        submitted_at: float,
+        version: int,
+    ) -> None:
+        self.task_id = task_id
+        self.owner = owner
+        self.name = name
+        self.fn: Callable[..., Any] | None = fn
+        self.kwargs: Mapping[str, Any] | None = kwargs
+        self.timeout_s = timeout_s
+        self.submitted_at = submitted_at
+        self.version = version
+        self.status = TaskStatus.INIT
+        self.progress: float | None = None
+        self.message: str | None = None
+        self.data: Any = None
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.traceback: str | None = None
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        self.cancel_event = threading.Event()
+        self.deadline: Deadline | None = None
+        self.timed_out = False
+
+    def move_to(self, status: TaskStatus, version: int) -> None:
+        if status not in ALLOWED_TRANSITIONS[self.status]:
+            raise AssertionError(f"task {self.task_id!r}: {self.status.name} -> {status.name}")
+        self.status = status
+        self.version = version
+
+    def __repr__(self) -> str:
+        return f"<TaskRecord {self.owner!r}/{self.task_id!r} {self.status.name}>"

@@ -1,0 +1,100 @@
+"""Immutable records the manager hands out: a task's state, and the pool's."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+import time
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from taskmgr.status import TaskStatus
+
+#: Who a task belongs to: a browser tab's token, a user name, or None (the default owner).
+Owner = Hashable
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSnapshot:
+    """One task as it stood at one moment; ``version`` orders snapshots of one task id.
+
+    It also reads as a mapping (``snap["status"]``, ``snap["data"]``) so that code
+    written for streamlit-octostar-utils keeps working.
+    """
+
+    id: Hashable
+    owner: Owner
+    name: str
+    status: TaskStatus
+    progress: float | None
+    message: str | None
+    data: Any
+    result: Any
+    error: BaseException | None
+    traceback: str | None
+    submitted_at: float
+    started_at: float | None
+    finished_at: float | None
+    queue_position: int | None
+    version: int
+
+    @property
+    def is_final(self) -> bool:
+        return self.status.is_final
+
+    @property
+    def elapsed_s(self) -> float | None:
+        """Seconds spent running so far (or in all, once final); None while queued."""
+        if self.started_at is None:
+            return None
+        end = self.finished_at if self.finished_at is not None else time.time()
+        return max(0.0, end - self.started_at)
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "data":
+            if self.status is TaskStatus.SUCCESS:
+                return self.result
+            if self.status is TaskStatus.ERROR:
+                return self.error
+            return self.data
+        if key in _FIELD_NAMES:
+            return getattr(self, key)
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def keys(self) -> tuple[str, ...]:
+        return _FIELD_NAMES
+
+    def __contains__(self, key: object) -> bool:
+        return key in _FIELD_NAMES
+
+
+_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(TaskSnapshot))
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerStats:
+    """One owner's share of the pool."""
+
+    running: int
+    queued: int
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerStats:
+    """The pool at one moment: workers busy, queue depth, results kept."""
+
+    max_workers: int
+    running: int
+    queued: int
+    cancelling: int
+    retained: int
+    per_owner: Mapping[Owner, OwnerStats] = field(default_factory=dict)
+
+    @property
+    def idle_workers(self) -> int:
+        return max(0, self.max_workers - self.running)
