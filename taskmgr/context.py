@@ -15,6 +15,8 @@ class _Publisher(Protocol):
         self, record: TaskRecord, progress: float | None, message: str | None, data: Any
     ) -> None: ...
 
+    def _cancel_event(self, record: TaskRecord) -> threading.Event: ...
+
 
 class TaskContext:
     """The first argument of every task function ``fn(ctx, **kwargs)``.
@@ -24,22 +26,26 @@ class TaskContext:
     was requested.
     """
 
-    __slots__ = ("_publisher", "_record", "cancel_event", "owner", "task_id")
+    __slots__ = ("_publisher", "_record", "owner", "task_id")
 
     def __init__(self, publisher: _Publisher, record: TaskRecord) -> None:
         self._publisher = publisher
         self._record = record
         self.task_id: Hashable = record.task_id
         self.owner: Hashable = record.owner
-        self.cancel_event: threading.Event = record.cancel_event
+
+    @property
+    def cancel_event(self) -> threading.Event:
+        """Set once cancel is requested; wait on it to wake at once on cancel."""
+        return self._record.cancel_event or self._publisher._cancel_event(self._record)
 
     @property
     def cancelled(self) -> bool:
-        return self.cancel_event.is_set()
+        return self._record.cancel_requested
 
     def check(self) -> None:
         """Raise ``TaskCancelled`` if cancel was requested."""
-        if self.cancel_event.is_set():
+        if self._record.cancel_requested:
             raise TaskCancelled(self.task_id)
 
     def sleep(self, seconds: float) -> None:

@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 class Deadline:
     """A scheduled call; ``DeadlineTimer.cancel`` makes it a no-op."""
 
-    __slots__ = ("cancelled", "callback", "when")
+    __slots__ = ("callback", "cancelled", "when")
 
     def __init__(self, when: float, callback: Callable[[], None]) -> None:
         self.when = when

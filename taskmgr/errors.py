@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-class TaskCancelled(BaseException):  # noqa: N818 - the contract's name
+class TaskCancelled(BaseException):
     """Raised inside a task once its cancellation was requested.
 
     A BaseException, like asyncio.CancelledError, so that a task's
@@ -11,14 +11,14 @@ class TaskCancelled(BaseException):  # noqa: N818 - the contract's name
     """
 
 
-class UnknownTask(KeyError):  # noqa: N818 - the contract's name
+class UnknownTask(KeyError):
     """No task of that id is visible to that owner: never submitted, expired, or not theirs."""
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "unknown task"
 
 
-class QueueFull(Exception):  # noqa: N818 - the contract's name
+class QueueFull(Exception):
     """The owner already has as many queued tasks as the manager allows."""
 
 

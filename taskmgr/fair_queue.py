@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 from collections import deque
@@ -17,6 +18,23 @@ class _Owned(Protocol):
 T = TypeVar("T", bound=_Owned)
 
 
+class _Lane(Generic[T]):
+    """One owner's FIFO; items carry sequence numbers so a place is found without a scan."""
+
+    __slots__ = ("items", "next_seq", "removed", "seqs")
+
+    def __init__(self) -> None:
+        self.items: deque[T] = deque()
+        self.seqs: deque[int] = deque()
+        self.next_seq = 0
+        self.removed: list[int] = []  # sequence numbers taken out of the middle, sorted
+
+    def index(self, seq: int) -> int:
+        head = self.seqs[0]
+        gone = bisect.bisect_left(self.removed, seq) - bisect.bisect_left(self.removed, head)
+        return seq - head - gone
+
+
 class FairQueue(Generic[T]):
     """FIFO within an owner; across owners, the one served least recently goes next.
 
@@ -28,31 +46,34 @@ class FairQueue(Generic[T]):
     _NEVER = -1
 
     def __init__(self) -> None:
-        self._items: dict[Hashable, deque[T]] = {}
+        self._lanes: dict[Hashable, _Lane[T]] = {}
+        self._seq_of: dict[T, int] = {}
         self._last_served: dict[Hashable, int] = {}
         self._heap: list[tuple[int, int, Hashable]] = []
         self._in_heap: set[Hashable] = set()
         self._ticks = itertools.count()
         self._arrivals = itertools.count()
-        self._size = 0
 
     def __len__(self) -> int:
-        return self._size
+        return len(self._seq_of)
 
     def count(self, owner: Hashable) -> int:
-        items = self._items.get(owner)
-        return len(items) if items else 0
+        lane = self._lanes.get(owner)
+        return len(lane.items) if lane else 0
 
     def counts(self) -> dict[Hashable, int]:
-        return {owner: len(items) for owner, items in self._items.items() if items}
+        return {owner: len(lane.items) for owner, lane in self._lanes.items()}
 
     def push(self, item: T) -> None:
         owner = item.owner
-        items = self._items.get(owner)
-        if items is None:
-            items = self._items[owner] = deque()
-        items.append(item)
-        self._size += 1
+        lane = self._lanes.get(owner)
+        if lane is None:
+            lane = self._lanes[owner] = _Lane()
+        seq = lane.next_seq
+        lane.next_seq += 1
+        lane.items.append(item)
+        lane.seqs.append(seq)
+        self._seq_of[item] = seq
         if owner not in self._in_heap:
             tick = self._last_served.get(owner, self._NEVER)
             heapq.heappush(self._heap, (tick, next(self._arrivals), owner))
@@ -60,16 +81,19 @@ class FairQueue(Generic[T]):
 
     def remove(self, item: T) -> bool:
         """Take a queued item out (its owner's heap entry is dropped lazily)."""
-        items = self._items.get(item.owner)
-        if not items:
+        seq = self._seq_of.pop(item, None)
+        if seq is None:
             return False
-        try:
-            items.remove(item)
-        except ValueError:
-            return False
-        self._size -= 1
-        if not items:
-            del self._items[item.owner]
+        lane = self._lanes[item.owner]
+        if lane.seqs[0] == seq:
+            lane.items.popleft()
+            lane.seqs.popleft()
+        else:
+            lane.items.remove(item)
+            lane.seqs.remove(seq)
+            bisect.insort(lane.removed, seq)
+        if not lane.items:
+            del self._lanes[item.owner]
         return True
 
     def pop_next(self, may_serve: Callable[[Hashable], bool]) -> T | None:
@@ -79,21 +103,24 @@ class FairQueue(Generic[T]):
         while self._heap:
             entry = heapq.heappop(self._heap)
             owner = entry[2]
-            items = self._items.get(owner)
-            if not items:
+            lane = self._lanes.get(owner)
+            if lane is None:
                 self._in_heap.discard(owner)
                 continue
             if not may_serve(owner):
                 skipped.append(entry)
                 continue
-            found = items.popleft()
-            self._size -= 1
+            found = lane.items.popleft()
+            seq = lane.seqs.popleft()
+            del self._seq_of[found]
+            if lane.removed and lane.removed[0] < seq:
+                del lane.removed[: bisect.bisect_left(lane.removed, seq)]
             tick = next(self._ticks)
             self._last_served[owner] = tick
-            if items:
+            if lane.items:
                 heapq.heappush(self._heap, (tick, entry[1], owner))
             else:
-                del self._items[owner]
+                del self._lanes[owner]
                 self._in_heap.discard(owner)
             break
         for entry in skipped:
@@ -102,27 +129,39 @@ class FairQueue(Generic[T]):
 
     def forget(self, owner: Hashable) -> None:
         """Drop the service history of an owner that has nothing queued or running."""
-        if owner not in self._items:
+        if owner not in self._lanes:
             self._last_served.pop(owner, None)
 
     def position(self, item: T) -> int | None:
-        """1-based place of ``item`` in the dispatch order as the queue stands (caps ignored)."""
-        items = self._items.get(item.owner)
-        if not items:
+        """1-based place of ``item`` in the dispatch order as the queue stands (caps ignored).
+
+        Dispatch goes in rounds, one item per owner per round, owners in heap order:
+        the item at ``index`` in its lane follows ``index`` full rounds of every owner
+        (each owner giving at most its length), then the owners ahead of its own.
+        """
+        seq = self._seq_of.get(item)
+        if seq is None:
             return None
-        try:
-            index = items.index(item)
-        except ValueError:
-            return None
-        order = sorted(entry for entry in self._heap if self._items.get(entry[2]))
-        ahead = 0
-        passed_own = False
-        for _, _, owner in order:
-            length = len(self._items[owner])
-            if owner == item.owner:
-                passed_own = True
-                ahead += index
-            else:
-                # Owners before ours get one more turn in our round.
-                ahead += min(length, index + (0 if passed_own else 1))
+        mine = item.owner
+        lanes = self._lanes
+        index = lanes[mine].index(seq)
+        if len(lanes) == 1:
+            return index + 1
+        my_key = self._heap_key(mine)
+        ahead = index
+        for key in self._heap:
+            owner = key[2]
+            lane = lanes.get(owner)
+            if lane is None or owner == mine:
+                continue
+            length = len(lane.items)
+            ahead += min(length, index)
+            if length > index and key < my_key:
+                ahead += 1
         return ahead + 1
+
+    def _heap_key(self, owner: Hashable) -> tuple[int, int, Hashable]:
+        for key in self._heap:
+            if key[2] == owner:
+                return key
+        raise AssertionError(f"owner {owner!r} has queued items but no heap entry")

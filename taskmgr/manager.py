@@ -1,9 +1,11 @@
 """AsyncTaskManager: one bounded pool shared fairly by every session of a server.
 
 State lives in TaskRecords guarded by one lock; callers get immutable
-TaskSnapshots. A task is handed to the runner only when a worker is free, and a
-worker that finishes a task takes the next one in fair order itself, so nothing
-ever polls and an idle manager costs no CPU.
+TaskSnapshots. A task is handed to the runner only when a worker is free. A worker that
+finishes a task takes the next one in fair order itself; with none left it
+lingers briefly on a lock that a new submission releases (cheaper than a new
+runner call in a burst), then returns its thread. Nothing ever polls: an idle
+manager costs no CPU.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ from taskmgr.status import TaskStatus
 logger = logging.getLogger(__name__)
 
 Listener = Callable[[TaskSnapshot], None]
+_new_snapshot = tuple.__new__  # TaskSnapshot's generated __new__ is slower: this is hot
+#: How long a worker with nothing to do waits for a new task before freeing its thread.
+LINGER_S = 0.5
+_Status = TaskStatus  # the class attribute of the same name shadows it inside the class
 _Key = tuple[Hashable, Hashable]
 
 
@@ -53,6 +59,17 @@ class _ExpiringRecords(TTLCache[_Key, TaskRecord]):
         key, record = super().popitem()
         self._on_evict(key, record)
         return key, record
+
+
+class _IdleWorker:
+    """A worker waiting for a handoff: the dispatcher sets ``task`` and releases ``wake``."""
+
+    __slots__ = ("task", "wake")
+
+    def __init__(self) -> None:
+        self.task: TaskRecord | None = None
+        self.wake = threading.Lock()
+        self.wake.acquire()
 
 
 class AsyncTaskManager:
@@ -95,6 +112,8 @@ class AsyncTaskManager:
         self._finished = _ExpiringRecords(max_results, result_ttl_s, self._forget_locked)
         self._running: set[TaskRecord] = set()
         self._running_per_owner: dict[Owner, int] = {}
+        self._idle: list[_IdleWorker] = []
+        self._joiners = 0
         self._version = 0
         self._closed = False
         self._listeners: tuple[Listener, ...] = ()
@@ -131,10 +150,12 @@ class AsyncTaskManager:
         _require_hashable("owner", owner)
         if kwargs is None:
             kwargs = {}
-        elif isinstance(kwargs, Mapping):
+        elif type(kwargs) is dict or isinstance(kwargs, Mapping):
             kwargs = dict(kwargs)
         else:
-            raise TypeError(f"task {task_id!r}: kwargs must be a mapping, got {type(kwargs).__name__}")
+            raise TypeError(
+                f"task {task_id!r}: kwargs must be a mapping, got {type(kwargs).__name__}"
+            )
         if timeout_s is not None:
             _require_positive_number("timeout_s", timeout_s)
         label = name if name is not None else getattr(fn, "__name__", type(fn).__name__)
@@ -203,7 +224,11 @@ class AsyncTaskManager:
                     raise TimeoutError(
                         f"task {task_id!r} is still {record.status.name} after {timeout} s"
                     )
-                self._changed.wait(remaining)
+                self._joiners += 1
+                try:
+                    self._changed.wait(remaining)
+                finally:
+                    self._joiners -= 1
             return self._snapshot_locked(record)
 
     # -- cancelling -------------------------------------------------------------------
@@ -279,13 +304,18 @@ class AsyncTaskManager:
             self._closed = True
             if cancel:
                 self._cancel_many_locked(self._all_records_locked(), events)
+            self._release_idle_locked()
         self._emit(events)
         if not wait:
             self._runner.shutdown(wait=False)
             return
         with self._lock:
             while self._running or len(self._queue):
-                self._changed.wait()
+                self._joiners += 1
+                try:
+                    self._changed.wait()
+                finally:
+                    self._joiners -= 1
         self._runner.shutdown(wait=True)
         self._deadlines.close()
 
@@ -306,21 +336,44 @@ class AsyncTaskManager:
     # -- running (worker threads) -----------------------------------------------------
 
     def _work(self, record: TaskRecord | None) -> None:
-        """One worker's turn: run a task, then the next in fair order, until none is left."""
+        """One worker's turn: run tasks in fair order until none comes within LINGER_S."""
         while record is not None:
             result, error, trace, raised_cancel = self._call(record)
             events: list[TaskSnapshot] = []
+            idle: _IdleWorker | None = None
             with self._lock:
                 self._finish_locked(record, result, error, trace, raised_cancel, events)
                 record = self._queue.pop_next(self._may_serve)
                 if record is not None:
                     self._start_locked(record, events)
                     self._dispatch_locked(events)
-            self._emit(events)
+                elif not self._closed:
+                    idle = _IdleWorker()
+                    self._idle.append(idle)
+            if events:
+                self._emit(events)
+            if idle is not None:
+                record = self._linger(idle)
+
+    def _linger(self, idle: _IdleWorker) -> TaskRecord | None:
+        """Wait for a handoff; None when none came in time (the thread goes back)."""
+        if not idle.wake.acquire(timeout=LINGER_S):
+            with self._lock:
+                if idle in self._idle:
+                    self._idle.remove(idle)
+                    return None
+            idle.wake.acquire()  # a dispatcher took us just as we timed out: its release is due
+        return idle.task
+
+    def _release_idle_locked(self) -> None:
+        for idle in self._idle:
+            idle.task = None
+            idle.wake.release()
+        self._idle.clear()
 
     def _call(self, record: TaskRecord) -> tuple[Any, BaseException | None, str | None, bool]:
         fn, kwargs = record.fn, record.kwargs
-        if record.cancel_event.is_set() or fn is None or kwargs is None:
+        if record.cancel_requested or fn is None or kwargs is None:
             return None, None, None, True
         try:
             return fn(TaskContext(self, record), **kwargs), None, None, False
@@ -350,6 +403,11 @@ class AsyncTaskManager:
             self._note_locked(record, events)
         self._emit(events)
 
+    def _cancel_event(self, record: TaskRecord) -> threading.Event:
+        """TaskContext.cancel_event lands here: the event is made on first use."""
+        with self._lock:
+            return record.event()
+
     def _on_timeout(self, record: TaskRecord) -> None:
         events: list[TaskSnapshot] = []
         with self._lock:
@@ -377,7 +435,12 @@ class AsyncTaskManager:
             if record is None:
                 return
             self._start_locked(record, events)
-            self._runner.start(partial(self._work, record))
+            if self._idle:
+                idle = self._idle.pop()
+                idle.task = record
+                idle.wake.release()
+            else:
+                self._runner.start(partial(self._work, record))
 
     def _start_locked(self, record: TaskRecord, events: list[TaskSnapshot]) -> None:
         record.move_to(TaskStatus.IN_PROGRESS, self._next_version())
@@ -402,7 +465,7 @@ class AsyncTaskManager:
         if record.deadline is not None:
             self._deadlines.cancel(record.deadline)
             record.deadline = None
-        if record.cancel_event.is_set() or raised_cancel:
+        if record.cancel_requested or raised_cancel:
             status = TaskStatus.CANCELLED
         elif error is not None:
             status = TaskStatus.ERROR
@@ -418,19 +481,20 @@ class AsyncTaskManager:
         self._make_final_locked(record, status, events)
 
     def _make_final_locked(
-        self, record: TaskRecord, status: TaskStatus, events: list[TaskSnapshot]
+        self, record: TaskRecord, status: _Status, events: list[TaskSnapshot]
     ) -> None:
         record.move_to(status, self._next_version())
         record.finished_at = time.time()
         record.fn = record.kwargs = None
         if self._is_visible(record):
             self._finished[(record.owner, record.task_id)] = record
-        self._changed.notify_all()
+        if self._joiners:
+            self._changed.notify_all()
         self._note_locked(record, events)
 
     def _cancel_locked(self, record: TaskRecord, events: list[TaskSnapshot]) -> None:
         """Queued: CANCELLED at once. Running: CANCELLING until its function returns."""
-        record.cancel_event.set()
+        record.request_cancel()
         if record.status is TaskStatus.INIT:
             self._queue.remove(record)
             self._make_final_locked(record, TaskStatus.CANCELLED, events)
@@ -484,24 +548,29 @@ class AsyncTaskManager:
             events.append(self._snapshot_locked(record))
 
     def _snapshot_locked(self, record: TaskRecord) -> TaskSnapshot:
-        queued = record.status is TaskStatus.INIT
-        return TaskSnapshot(
-            id=record.task_id,
-            owner=record.owner,
-            name=record.name,
-            status=record.status,
-            progress=record.progress,
-            message=record.message,
-            data=record.data,
-            result=record.result,
-            error=record.error,
-            traceback=record.traceback,
-            submitted_at=record.submitted_at,
-            started_at=record.started_at,
-            finished_at=record.finished_at,
-            queue_position=self._queue.position(record) if queued else None,
-            version=record.version,
+        status = record.status
+        position = self._queue.position(record) if status is TaskStatus.INIT else None
+        snapshot: TaskSnapshot = _new_snapshot(
+            TaskSnapshot,
+            (
+                record.task_id,
+                record.owner,
+                record.name,
+                status,
+                record.progress,
+                record.message,
+                record.data,
+                record.result,
+                record.error,
+                record.traceback,
+                record.submitted_at,
+                record.started_at,
+                record.finished_at,
+                position,
+                record.version,
+            ),
         )
+        return snapshot
 
     def _emit(self, events: list[TaskSnapshot]) -> None:
         listeners = self._listeners

@@ -7,7 +7,7 @@ from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from taskmgr.deadlines import Deadline
-from taskmgr.status import ALLOWED_TRANSITIONS, TaskStatus
+from taskmgr.status import NEXT_BY_NAME, TaskStatus
 
 
 class TaskRecord:
@@ -15,6 +15,7 @@ class TaskRecord:
 
     __slots__ = (
         "cancel_event",
+        "cancel_requested",
         "data",
         "deadline",
         "error",
@@ -64,12 +65,28 @@ class TaskRecord:
         self.traceback: str | None = None
         self.started_at: float | None = None
         self.finished_at: float | None = None
-        self.cancel_event = threading.Event()
+        self.cancel_requested = False
+        # Made on first use (ctx.sleep, ctx.cancel_event): most tasks never need one.
+        self.cancel_event: threading.Event | None = None
         self.deadline: Deadline | None = None
         self.timed_out = False
 
+    def request_cancel(self) -> None:
+        """Under the manager's lock: flag the task, and wake it if it waits on its event."""
+        self.cancel_requested = True
+        if self.cancel_event is not None:
+            self.cancel_event.set()
+
+    def event(self) -> threading.Event:
+        """Under the manager's lock: the task's cancel event, set if cancel was requested."""
+        if self.cancel_event is None:
+            self.cancel_event = threading.Event()
+            if self.cancel_requested:
+                self.cancel_event.set()
+        return self.cancel_event
+
     def move_to(self, status: TaskStatus, version: int) -> None:
-        if status not in ALLOWED_TRANSITIONS[self.status]:
+        if status not in NEXT_BY_NAME[self.status._name_]:
             raise AssertionError(f"task {self.task_id!r}: {self.status.name} -> {status.name}")
         self.status = status
         self.version = version

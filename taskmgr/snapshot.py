@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
 import time
-from dataclasses import dataclass, field, fields
-from typing import Any
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from taskmgr.status import TaskStatus
 
@@ -13,12 +13,12 @@ from taskmgr.status import TaskStatus
 Owner = Hashable
 
 
-@dataclass(frozen=True, slots=True)
-class TaskSnapshot:
+class TaskSnapshot(NamedTuple):
     """One task as it stood at one moment; ``version`` orders snapshots of one task id.
 
-    It also reads as a mapping (``snap["status"]``, ``snap["data"]``) so that code
-    written for streamlit-octostar-utils keeps working.
+    An immutable tuple (cheap to make on every poll). It also reads as a mapping
+    (``snap["status"]``, ``snap["data"]``) so that code written for
+    streamlit-octostar-utils keeps working.
     """
 
     id: Hashable
@@ -49,15 +49,15 @@ class TaskSnapshot:
         end = self.finished_at if self.finished_at is not None else time.time()
         return max(0.0, end - self.started_at)
 
-    def __getitem__(self, key: str) -> Any:
+    def __getitem__(self, key: str) -> Any:  # type: ignore[override]
         if key == "data":
             if self.status is TaskStatus.SUCCESS:
                 return self.result
             if self.status is TaskStatus.ERROR:
                 return self.error
             return self.data
-        if key in _FIELD_NAMES:
-            return getattr(self, key)
+        if isinstance(key, str) and key in _FIELD_INDEX:
+            return tuple.__getitem__(self, _FIELD_INDEX[key])
         raise KeyError(key)
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -67,13 +67,13 @@ class TaskSnapshot:
             return default
 
     def keys(self) -> tuple[str, ...]:
-        return _FIELD_NAMES
+        return self._fields
 
     def __contains__(self, key: object) -> bool:
-        return key in _FIELD_NAMES
+        return key in _FIELD_INDEX
 
 
-_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(TaskSnapshot))
+_FIELD_INDEX: dict[str, int] = {name: i for i, name in enumerate(TaskSnapshot._fields)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,60 @@
+"""Fixtures and small task functions shared by the task manager's tests."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from taskmgr import AsyncTaskManager, TaskContext
+
+WAIT_S = 30.0  # generous: CI machines are shared and noisy
+
+
+@pytest.fixture
+def manager() -> Iterator[AsyncTaskManager]:
+    mgr = AsyncTaskManager(max_workers=2)
+    yield mgr
+    mgr.shutdown(wait=True, cancel=True)
+
+
+class Gate:
+    """Lets a test hold tasks inside their function and release them on cue."""
+
+    def __init__(self) -> None:
+        self.started = threading.Semaphore(0)
+        self.release = threading.Event()
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def task(self, ctx: TaskContext, value: Any = None) -> Any:
+        """Signal start, then wait for release; wakes at once on cancel (ctx.sleep)."""
+        with self._lock:
+            self.count += 1
+        self.started.release()
+        while not self.release.is_set():
+            ctx.sleep(0.05)
+        return value
+
+    def stubborn(self, ctx: TaskContext, value: Any = None) -> Any:
+        """Like ``task`` but ignores cancellation until released."""
+        self.started.release()
+        assert self.release.wait(WAIT_S)
+        return value
+
+    def wait_started(self, n: int = 1) -> None:
+        for _ in range(n):
+            assert self.started.acquire(timeout=WAIT_S), "task did not start in time"
+
+
+@pytest.fixture
+def gate() -> Iterator[Gate]:
+    g = Gate()
+    yield g
+    g.release.set()
+
+
+def noop(ctx: TaskContext, value: Any = None) -> Any:
+    return value
