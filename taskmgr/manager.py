@@ -116,6 +116,7 @@ class AsyncTaskManager:
         self._joiners = 0
         self._version = 0
         self._closed = False
+        self._runner_released = False
         self._listeners: tuple[Listener, ...] = ()
         self._deadlines = DeadlineTimer()
 
@@ -307,7 +308,8 @@ class AsyncTaskManager:
             self._release_idle_locked()
         self._emit(events)
         if not wait:
-            self._runner.shutdown(wait=False)
+            with self._lock:
+                self._release_runner_if_drained_locked()
             return
         with self._lock:
             while self._running or len(self._queue):
@@ -316,6 +318,7 @@ class AsyncTaskManager:
                     self._changed.wait()
                 finally:
                     self._joiners -= 1
+            self._runner_released = True
         self._runner.shutdown(wait=True)
         self._deadlines.close()
 
@@ -364,6 +367,14 @@ class AsyncTaskManager:
                     return None
             idle.wake.acquire()  # a dispatcher took us just as we timed out: its release is due
         return idle.task
+
+    def _release_runner_if_drained_locked(self) -> None:
+        """After shutdown(wait=False): free the runner once the last task is done."""
+        if self._runner_released or self._running or len(self._queue):
+            return
+        self._runner_released = True
+        self._runner.shutdown(wait=False)
+        self._deadlines.close()
 
     def _release_idle_locked(self) -> None:
         for idle in self._idle:
@@ -490,6 +501,8 @@ class AsyncTaskManager:
             self._finished[(record.owner, record.task_id)] = record
         if self._joiners:
             self._changed.notify_all()
+        if self._closed:
+            self._release_runner_if_drained_locked()
         self._note_locked(record, events)
 
     def _cancel_locked(self, record: TaskRecord, events: list[TaskSnapshot]) -> None:

@@ -82,3 +82,17 @@ def test_context_manager_shuts_down() -> None:
         mgr.submit("t", noop)
     assert mgr.closed
     assert mgr.get_result("t").status.is_final
+
+
+def test_shutdown_without_wait_or_cancel_still_runs_the_queue(gate: Gate) -> None:
+    mgr = AsyncTaskManager(max_workers=2, max_running_per_owner=1)
+    mgr.submit("run", gate.task, owner="a")
+    gate.wait_started()
+    for i in range(5):
+        mgr.submit(i, noop, {"value": i}, owner="a")
+        mgr.submit(i, noop, {"value": -i}, owner="b")
+    mgr.shutdown(wait=False, cancel=False)
+    gate.release.set()
+    assert [mgr.join(i, owner="a", timeout=WAIT_S).result for i in range(5)] == list(range(5))
+    assert [mgr.join(i, owner="b", timeout=WAIT_S).result for i in range(5)] == [0, -1, -2, -3, -4]
+    assert mgr._runner_released
