@@ -392,7 +392,9 @@ class AsyncTaskManager:
             return None, None, None, True
         except BaseException as exc:
             trace = traceback.format_exc()
-            logger.warning("task %r of owner %r failed: %r", record.task_id, record.owner, exc)
+            logger.warning(
+                "task %r of owner %r failed: %s", record.task_id, record.owner, _brief(exc)
+            )
             # Keep the exception, not its frames: they can hold large locals alive.
             return None, exc.with_traceback(None), trace, False
 
@@ -593,6 +595,12 @@ class AsyncTaskManager:
                     listener(snapshot)
                 except Exception:
                     logger.exception("task listener %r failed; it stays registered", listener)
+
+
+def _brief(exc: BaseException, limit: int = 300) -> str:
+    """One short line for the log: an error can carry a whole input in its message."""
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _require_positive_int(name: str, value: object) -> None:
