@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Hashable
 from typing import Any, Protocol
@@ -49,8 +50,16 @@ class TaskContext:
             raise TaskCancelled(self.task_id)
 
     def sleep(self, seconds: float) -> None:
-        """Sleep, but wake at once and raise ``TaskCancelled`` on cancel."""
-        if self.cancel_event.wait(max(0.0, seconds)):
+        """Sleep, but wake at once and raise ``TaskCancelled`` on cancel.
+
+        ``math.inf`` sleeps until cancelled.
+        """
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise TypeError(f"ctx.sleep() takes a number of seconds, got {seconds!r}")
+        if math.isnan(seconds):
+            raise ValueError("ctx.sleep() takes a number of seconds, got NaN")
+        timeout = None if math.isinf(seconds) and seconds > 0 else max(0.0, seconds)
+        if self.cancel_event.wait(timeout):
             raise TaskCancelled(self.task_id)
 
     def report(

@@ -12,6 +12,10 @@ from collections.abc import Callable
 logger = logging.getLogger(__name__)
 
 
+def _nothing() -> None:
+    pass
+
+
 class Deadline:
     """A scheduled call; ``DeadlineTimer.cancel`` makes it a no-op."""
 
@@ -59,6 +63,7 @@ class DeadlineTimer:
             if deadline.cancelled:
                 return
             deadline.cancelled = True
+            deadline.callback = _nothing  # let go of what the callback holds (a task's result)
             self._cancelled += 1
             if self._cancelled > 64 and self._cancelled * 2 > len(self._heap):
                 self._heap = [entry for entry in self._heap if not entry[2].cancelled]
@@ -83,7 +88,7 @@ class DeadlineTimer:
                     return
             try:
                 due.callback()
-            except Exception:
+            except BaseException:  # nothing may stop this thread: later deadlines depend on it
                 logger.exception("deadline callback failed")
 
     def _wait_for_due(self) -> Deadline | None:
@@ -102,5 +107,6 @@ class DeadlineTimer:
                 self._cond.wait(remaining)
                 continue
             heapq.heappop(self._heap)
+            deadline.cancelled = True  # fired: a later cancel() has nothing to do
             return deadline
         return None

@@ -38,6 +38,9 @@ _new_snapshot = tuple.__new__  # TaskSnapshot's generated __new__ is slower: thi
 LINGER_S = 0.5
 _Status = TaskStatus  # the class attribute of the same name shadows it inside the class
 _Key = tuple[Hashable, Hashable]
+#: What running a task gave: result, error, formatted traceback, whether it was cancelled.
+_Outcome = tuple[Any, BaseException | None, str | None, bool]
+_CANCELLED: _Outcome = (None, None, None, True)
 
 
 class _ExpiringRecords(TTLCache[_Key, TaskRecord]):
@@ -106,6 +109,11 @@ class AsyncTaskManager:
 
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
+        if runner is not None and runner.max_workers < max_workers:
+            raise ValueError(
+                f"the runner has {runner.max_workers} workers but max_workers={max_workers}: "
+                "tasks would show IN_PROGRESS while they wait for a worker"
+            )
         self._runner: TaskRunner = runner or ThreadPoolRunner(max_workers)
         self._queue: FairQueue[TaskRecord] = FairQueue()
         self._tasks: dict[Owner, dict[Hashable, TaskRecord]] = {}
@@ -153,6 +161,12 @@ class AsyncTaskManager:
             kwargs = {}
         elif type(kwargs) is dict or isinstance(kwargs, Mapping):
             kwargs = dict(kwargs)
+            for key in kwargs:
+                if type(key) is not str:
+                    raise TypeError(
+                        f"task {task_id!r}: kwargs keys are parameter names and must be "
+                        f"strings, got {key!r}"
+                    )
         else:
             raise TypeError(
                 f"task {task_id!r}: kwargs must be a mapping, got {type(kwargs).__name__}"
@@ -216,6 +230,7 @@ class AsyncTaskManager:
         self, task_id: Hashable, *, owner: Owner = None, timeout: float | None = None
     ) -> TaskSnapshot:
         """Wait until the task is final; ``TimeoutError`` after ``timeout`` seconds."""
+        timeout = _wait_seconds("join timeout", timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
             record = self._visible_locked(task_id, owner)
@@ -237,6 +252,7 @@ class AsyncTaskManager:
     def cancel(self, task_id: Hashable, *, owner: Owner = None) -> bool:
         """Request cancel; True if the task is now cancelled or cancelling."""
         events: list[TaskSnapshot] = []
+        _require_hashable("task_id", task_id)
         with self._lock:
             try:
                 record = self._visible_locked(task_id, owner)
@@ -338,25 +354,34 @@ class AsyncTaskManager:
 
     # -- running (worker threads) -----------------------------------------------------
 
-    def _work(self, record: TaskRecord | None) -> None:
-        """One worker's turn: run tasks in fair order until none comes within LINGER_S."""
+    def _work(self, handed: list[TaskRecord]) -> None:
+        """A worker: run tasks in fair order until none comes within LINGER_S.
+
+        The first task arrives in a list that is emptied at once, and each task runs
+        in its own ``_turn`` call, so a worker keeps no finished task's result alive.
+        """
+        record: TaskRecord | None = handed.pop()
         while record is not None:
-            result, error, trace, raised_cancel = self._call(record)
-            events: list[TaskSnapshot] = []
-            idle: _IdleWorker | None = None
-            with self._lock:
-                self._finish_locked(record, result, error, trace, raised_cancel, events)
-                record = self._queue.pop_next(self._may_serve)
-                if record is not None:
-                    self._start_locked(record, events)
-                    self._dispatch_locked(events)
-                elif not self._closed:
-                    idle = _IdleWorker()
-                    self._idle.append(idle)
-            if events:
-                self._emit(events)
-            if idle is not None:
-                record = self._linger(idle)
+            record = self._turn(record)
+
+    def _turn(self, record: TaskRecord) -> TaskRecord | None:
+        """Run one task and finish it; return this worker's next task, or None to stop."""
+        outcome = self._call(record)
+        events: list[TaskSnapshot] = []
+        idle: _IdleWorker | None = None
+        with self._lock:
+            self._finish_locked(record, outcome, events)
+            upcoming = self._queue.pop_next(self._may_serve)
+            if upcoming is not None:
+                self._start_locked(upcoming, events)
+                self._dispatch_locked(events)
+            elif not self._closed:
+                idle = _IdleWorker()
+                self._idle.append(idle)
+        del record, outcome
+        if events:
+            self._emit(events)
+        return self._linger(idle) if idle is not None else upcoming
 
     def _linger(self, idle: _IdleWorker) -> TaskRecord | None:
         """Wait for a handoff; None when none came in time (the thread goes back)."""
@@ -382,21 +407,16 @@ class AsyncTaskManager:
             idle.wake.release()
         self._idle.clear()
 
-    def _call(self, record: TaskRecord) -> tuple[Any, BaseException | None, str | None, bool]:
+    def _call(self, record: TaskRecord) -> _Outcome:
         fn, kwargs = record.fn, record.kwargs
         if record.cancel_requested or fn is None or kwargs is None:
-            return None, None, None, True
+            return _CANCELLED
         try:
             return fn(TaskContext(self, record), **kwargs), None, None, False
         except TaskCancelled:
-            return None, None, None, True
+            return _CANCELLED
         except BaseException as exc:
-            trace = traceback.format_exc()
-            logger.warning(
-                "task %r of owner %r failed: %s", record.task_id, record.owner, _brief(exc)
-            )
-            # Keep the exception, not its frames: they can hold large locals alive.
-            return None, exc.with_traceback(None), trace, False
+            return None, exc, _failure_text(record, exc), False
 
     def _publish(
         self, record: TaskRecord, progress: float | None, message: str | None, data: Any
@@ -404,6 +424,9 @@ class AsyncTaskManager:
         """TaskContext.report lands here, on the task's own thread."""
         events: list[TaskSnapshot] = []
         with self._lock:
+            if record.cancel_requested:
+                # Checked again under the lock: a cancel may have come since ctx.check().
+                raise TaskCancelled(record.task_id)
             if record.status.is_final:
                 return
             if progress is not None:
@@ -452,8 +475,16 @@ class AsyncTaskManager:
                 idle = self._idle.pop()
                 idle.task = record
                 idle.wake.release()
-            else:
-                self._runner.start(partial(self._work, record))
+                continue
+            try:
+                self._runner.start(partial(self._work, [record]))
+            except BaseException as exc:
+                logger.exception("the runner could not start a worker")
+                self._release_worker_locked(record)
+                record.error = RuntimeError(f"could not start a worker for this task: {exc}")
+                record.message = "could not start: the server is out of workers"
+                self._make_final_locked(record, TaskStatus.ERROR, events)
+                return
 
     def _start_locked(self, record: TaskRecord, events: list[TaskSnapshot]) -> None:
         record.move_to(TaskStatus.IN_PROGRESS, self._next_version())
@@ -467,17 +498,9 @@ class AsyncTaskManager:
         self._note_locked(record, events)
 
     def _finish_locked(
-        self,
-        record: TaskRecord,
-        result: Any,
-        error: BaseException | None,
-        trace: str | None,
-        raised_cancel: bool,
-        events: list[TaskSnapshot],
+        self, record: TaskRecord, outcome: _Outcome, events: list[TaskSnapshot]
     ) -> None:
-        if record.deadline is not None:
-            self._deadlines.cancel(record.deadline)
-            record.deadline = None
+        result, error, trace, raised_cancel = outcome
         if record.cancel_requested or raised_cancel:
             status = TaskStatus.CANCELLED
         elif error is not None:
@@ -485,13 +508,20 @@ class AsyncTaskManager:
         else:
             status = TaskStatus.SUCCESS
         record.result, record.error, record.traceback = result, error, trace
+        self._release_worker_locked(record)
+        self._make_final_locked(record, status, events)
+
+    def _release_worker_locked(self, record: TaskRecord) -> None:
+        """The task no longer holds a worker: forget its deadline and its running slot."""
+        if record.deadline is not None:
+            self._deadlines.cancel(record.deadline)
+            record.deadline = None
         self._running.discard(record)
         left = self._running_per_owner[record.owner] - 1
         if left:
             self._running_per_owner[record.owner] = left
         else:
             del self._running_per_owner[record.owner]
-        self._make_final_locked(record, status, events)
 
     def _make_final_locked(
         self, record: TaskRecord, status: _Status, events: list[TaskSnapshot]
@@ -532,6 +562,8 @@ class AsyncTaskManager:
             self._cancel_locked(old, [])
 
     def _visible_locked(self, task_id: Hashable, owner: Owner) -> TaskRecord:
+        _require_hashable("task_id", task_id)
+        _require_hashable("owner", owner)
         self._finished.expire()
         owned = self._tasks.get(owner)
         record = owned.get(task_id) if owned is not None else None
@@ -593,14 +625,54 @@ class AsyncTaskManager:
             for listener in listeners:
                 try:
                     listener(snapshot)
-                except Exception:
+                except BaseException:  # Streamlit's StopException is one: keep the worker
                     logger.exception("task listener %r failed; it stays registered", listener)
+
+
+def _failure_text(record: TaskRecord, exc: BaseException) -> str:
+    """Log a task's failure in one line; return its traceback as text, frames released."""
+    try:
+        trace = traceback.format_exc()
+    except BaseException:
+        trace = f"{type(exc).__name__} (its traceback could not be formatted)"
+    logger.warning("task %r of owner %r failed: %s", record.task_id, record.owner, _brief(exc))
+    _drop_frames(exc)
+    return trace
 
 
 def _brief(exc: BaseException, limit: int = 300) -> str:
     """One short line for the log: an error can carry a whole input in its message."""
-    text = f"{type(exc).__name__}: {exc}"
+    try:
+        text = f"{type(exc).__name__}: {exc}"
+    except BaseException:
+        return f"{type(exc).__name__} (its message could not be formatted)"
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _drop_frames(exc: BaseException) -> None:
+    """Keep the exceptions, not their frames: those can hold a task's large locals alive."""
+    seen: set[int] = set()
+    pending = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+
+
+def _wait_seconds(what: str, seconds: float | None) -> float | None:
+    """A wait's length in seconds: None (and infinity) means no limit; NaN is refused."""
+    if seconds is None:
+        return None
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError(f"{what} must be a number of seconds or None, got {seconds!r}")
+    if math.isnan(seconds):
+        raise ValueError(f"{what} must be a number of seconds or None, got NaN")
+    return None if math.isinf(seconds) and seconds > 0 else float(seconds)
 
 
 def _require_positive_int(name: str, value: object) -> None:

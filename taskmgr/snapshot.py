@@ -16,6 +16,9 @@ Owner = Hashable
 class TaskSnapshot(NamedTuple):
     """One task as it stood at one moment; ``version`` orders snapshots of one task id.
 
+    ``queue_position`` is read from the queue when the snapshot is made and is not
+    covered by ``version``.
+
     An immutable tuple (cheap to make on every poll). It also reads as a mapping
     (``snap["status"]``, ``snap["data"]``) so that code written for
     streamlit-octostar-utils keeps working.
