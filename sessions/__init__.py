@@ -1,0 +1,21 @@
+"""Session lifecycle tracking for Streamlit servers, and cancelling orphaned tasks."""
+
+from sessions.info import SessionInfo, SessionListener, SessionState
+from sessions.owner import OWNER_PARAM, owner_token
+from sessions.presence import on_presence_change
+from sessions.reaper import reap_orphans
+from sessions.runtime import TESTED_STREAMLIT_VERSIONS
+from sessions.tracker import SessionCallbackManager, TrackerStats
+
+__all__ = [
+    "OWNER_PARAM",
+    "TESTED_STREAMLIT_VERSIONS",
+    "SessionCallbackManager",
+    "SessionInfo",
+    "SessionListener",
+    "SessionState",
+    "TrackerStats",
+    "on_presence_change",
+    "owner_token",
+    "reap_orphans",
+]

@@ -1,0 +1,301 @@
+"""The one adapter over Streamlit internals that the session tracker needs.
+
+Streamlit has no public API to list sessions or to learn that one ended. What
+this package needs from the runtime is read here and nowhere else, behind
+``check_streamlit_version`` and a guard for ``Runtime.exists()``, so that a
+Streamlit upgrade breaks (at most) one file, and degrades instead of crashing:
+when listing is unavailable (``python app.py``, ``AppTest``, changed internals),
+``active_sessions()`` returns None and the tracker relies on registrations and
+the session-end hook alone.
+
+Threading: the runtime's session manager is meant for its event-loop thread.
+``active_sessions`` only copies ``dict.values()`` of its active-session map into
+a list, which CPython does in one step under the GIL (no Python code runs while
+it copies), and retries if a resize races it. Nothing here mutates the runtime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any, Final, NamedTuple, TypeAlias
+
+import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.app_session import AppSession
+from streamlit.runtime.scriptrunner import ScriptRunContext, get_script_run_ctx
+from streamlit.runtime.scriptrunner_utils import script_run_context
+
+logger = logging.getLogger(__name__)
+
+#: Streamlit versions (major.minor) this adapter was run against with the full test suite.
+TESTED_STREAMLIT_VERSIONS: Final[tuple[str, ...]] = ("1.67",)
+
+#: What makes ``st.session_state`` of one session reachable from a thread.
+ScriptContext: TypeAlias = ScriptRunContext
+
+#: Called with (session_id, time.monotonic() of the release) when a session's hook fires.
+ReleaseNotify = Callable[[str, float], None]
+
+_LIST_RETRIES: Final = 5
+
+#: The thread attribute where ``get_script_run_ctx`` looks for a thread's context.
+_CONTEXT_ATTRIBUTE: Final = str(
+    getattr(script_run_context, "SCRIPT_RUN_CONTEXT_ATTR_NAME", "streamlit_script_run_ctx")
+)
+
+
+class UntestedStreamlitVersion(RuntimeWarning):
+    """The installed Streamlit is not in ``TESTED_STREAMLIT_VERSIONS``."""
+
+
+#: The runtime's record of one connected session (opaque outside this module).
+Handle: TypeAlias = Any
+
+
+class ActiveSessions(NamedTuple):
+    """The sessions with a connected browser right now, by session id."""
+
+    handles: dict[str, Handle]
+    #: Identity of each record: Streamlit makes a new one when it resumes a session
+    #: onto a new connection, so comparing these dicts finds starts, ends and resumes.
+    keys: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ClientDetails:
+    user_agent: str | None
+    client_ip: str | None
+
+
+def streamlit_version() -> str:
+    return str(st.__version__)
+
+
+_version_checked = False
+_version_lock = threading.Lock()
+
+
+def check_streamlit_version() -> bool:
+    """True when the installed Streamlit was tested; warns once (log and warning) otherwise."""
+    global _version_checked
+    version = streamlit_version()
+    tested = ".".join(version.split(".")[:2]) in TESTED_STREAMLIT_VERSIONS
+    with _version_lock:
+        if tested or _version_checked:
+            return tested
+        _version_checked = True
+    message = (
+        f"sessions: Streamlit {version} is not among the versions this session tracker "
+        f"was tested with ({', '.join(TESTED_STREAMLIT_VERSIONS)}). It reads private "
+        "runtime internals (see sessions/runtime.py); if they changed, it falls back to "
+        "registrations and session-end hooks only. Run tests/sessions to confirm."
+    )
+    logger.warning(message)
+    warnings.warn(message, UntestedStreamlitVersion, stacklevel=2)
+    return False
+
+
+def _session_manager() -> Any | None:
+    """The running server's session manager, or None (no server, or AppTest's mock runtime)."""
+    if not Runtime.exists():
+        return None
+    try:
+        manager = Runtime.instance()._session_mgr
+    except (AttributeError, RuntimeError):
+        return None
+    return manager if callable(getattr(manager, "list_active_sessions", None)) else None
+
+
+def active_sessions() -> ActiveSessions | None:
+    """The sessions with a connected browser; None when the runtime cannot be listed.
+
+    Copies the runtime's map of active sessions with C-level dict operations only
+    (no Python code runs, so the GIL is never released in between): cheap, and
+    consistent however the event loop changes the map meanwhile.
+    """
+    manager = _session_manager()
+    if manager is None:
+        return None
+    by_id = getattr(manager, "_active_session_info_by_id", None)
+    for _ in range(_LIST_RETRIES):
+        try:
+            if isinstance(by_id, dict):
+                handles = dict(by_id)
+            else:
+                handles = {info.session.id: info for info in manager.list_active_sessions()}
+            break
+        except RuntimeError:  # resized while copied: try again
+            continue
+        except AttributeError:
+            logger.exception("sessions: the runtime's session records changed shape")
+            return None
+    else:
+        return None
+    return ActiveSessions(handles, dict(zip(handles, map(id, handles.values()), strict=True)))
+
+
+def handle_key(handle: Handle) -> int:
+    """The identity ``ActiveSessions.keys`` holds for this record."""
+    return id(handle)
+
+
+def find_active(session_id: str) -> Handle | None:
+    """The session's record if its browser is connected now (one dict lookup)."""
+    manager = _session_manager()
+    if manager is None:
+        return None
+    try:
+        return manager.get_active_session_info(session_id)
+    except AttributeError:
+        return None
+
+
+def script_runs(handle: Handle) -> int:
+    """Completed script runs of the session (the runtime counts them as it sends results)."""
+    return int(handle.script_run_count)
+
+
+def page_hash(handle: Handle) -> str:
+    """The hash of the page the session's latest run is on ("" before its first run)."""
+    return str(handle.session.page_script_hash)
+
+
+def client_details(handle: Handle) -> ClientDetails:
+    """User agent and IP from the websocket handshake of the session's current client."""
+    context = getattr(handle.client, "client_context", None)
+    if context is None:
+        return ClientDetails(None, None)
+    user_agent = None
+    for name, value in context.headers:
+        if name.lower() == "user-agent":
+            user_agent = value
+            break
+    return ClientDetails(user_agent, context.remote_ip)
+
+
+def page_name(handle: Handle, page: str) -> str | None:
+    """The name of page ``page`` (a page hash) of the session's app; None if unknown."""
+    if not page:
+        return None
+    try:
+        pages = handle.session.get_pages()
+    except AttributeError:
+        return None
+    info = pages.get(page)
+    if info is None and len(pages) == 1:  # a one-page app lists its script under another hash
+        info = next(iter(pages.values()))
+    if info is None:
+        return None
+    name = info.get("page_name") or info.get("url_pathname")
+    if not name and info.get("script_path"):
+        name = PurePath(str(info["script_path"])).stem
+    return str(name) if name else None
+
+
+def detached_context(handle: Handle) -> ScriptContext | None:
+    """A script context that reaches the session's ``st.session_state`` from any thread."""
+    factory = getattr(handle.session, "create_detached_script_run_ctx", None)
+    if factory is None:
+        return None
+    try:
+        return factory(query_string="", context_info=None)  # type: ignore[no-any-return]
+    except Exception:
+        logger.exception("sessions: could not make a script context for a session")
+        return None
+
+
+def current_context() -> ScriptContext | None:
+    """The script context of the calling thread (a script run), or None in bare mode."""
+    return get_script_run_ctx(suppress_warning=True)
+
+
+def callback_context(session_id: str) -> ScriptContext | None:
+    """From a script run: a context for that session's callbacks on another thread.
+
+    A detached context drops anything a callback draws and never requests a rerun;
+    under AppTest (no real runtime) the run's own context is the only one there is.
+    """
+    if Runtime.exists():
+        try:
+            session = Runtime.instance().get_app_session(session_id)
+        except Exception:
+            session = None
+        if isinstance(session, AppSession):
+            try:
+                return session.create_detached_script_run_ctx(query_string="", context_info=None)
+            except Exception:
+                logger.exception("sessions: could not make a script context for a session")
+    return current_context()
+
+
+def call_in_session(context: ScriptContext | None, fn: Callable[[], object]) -> None:
+    """Call ``fn()`` on this thread with ``context`` attached, so ``st.session_state`` works."""
+    if context is None:
+        fn()
+        return
+    thread = threading.current_thread()
+    previous = getattr(thread, _CONTEXT_ATTRIBUTE, None)
+    setattr(thread, _CONTEXT_ATTRIBUTE, context)
+    try:
+        fn()
+    finally:
+        setattr(thread, _CONTEXT_ATTRIBUTE, previous)
+
+
+class _ReleaseHook:
+    """The value cached per session; its release means the session lost its browser."""
+
+    __slots__ = ("notify", "session_id")
+
+    def __init__(self, session_id: str, notify: ReleaseNotify) -> None:
+        self.session_id = session_id
+        self.notify = notify
+
+
+def _on_release(hook: _ReleaseHook) -> None:
+    released = time.monotonic()
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        hook.notify(hook.session_id, released)
+        return
+    # Streamlit releases session caches before it removes the session from its
+    # active map; notify once the disconnect that called us has finished.
+    loop.call_soon(hook.notify, hook.session_id, released)
+
+
+@st.cache_resource(scope="session", on_release=_on_release, show_spinner=False)
+def _release_hook(session_id: str, _notify: ReleaseNotify) -> _ReleaseHook:
+    return _ReleaseHook(session_id, _notify)
+
+
+def arm_release_hook(
+    session_id: str, notify: ReleaseNotify, context: ScriptContext | None = None
+) -> bool:
+    """Make sure ``notify`` hears when this session disconnects (or is shut down).
+
+    Streamlit clears a session's session-scoped cache on every disconnect, also a
+    brief one that it later resumes, so the hook has to be armed again after a
+    resume; from a script run pass no context, from another thread pass one.
+    """
+    if context is None and current_context() is None:
+        return False  # no session to attach the hook to from this thread
+    try:
+        if context is None:
+            hook = _release_hook(session_id, notify)
+        else:
+            holder: list[_ReleaseHook] = []
+            call_in_session(context, lambda: holder.append(_release_hook(session_id, notify)))
+            hook = holder[0]
+    except Exception:
+        logger.debug("sessions: no session-end hook for %s", session_id, exc_info=True)
+        return False
+    hook.notify = notify
+    return True
