@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -20,6 +22,31 @@ from ui.format import (
     status_tone,
 )
 from ui.output import ChartData
+
+
+def _line_chart(
+    x_key: str,
+    x_values: Sequence[Any],
+    lines: Mapping[str, Sequence[Any]],
+    x_label: str | None,
+    y_label: str | None,
+) -> alt.Chart:
+    """Lines over x with a y-axis fitted to the values (not from zero), so a converging
+    estimate shows its wobble instead of a flat line."""
+    rows = [
+        {x_key: x, "series": name, "value": y}
+        for name, ys in lines.items()
+        for x, y in zip(x_values, ys, strict=False)
+        if y is not None
+    ]
+    encoding: dict[str, Any] = {
+        "x": alt.X(f"{x_key}:Q", title=x_label or x_key),
+        "y": alt.Y("value:Q", title=y_label or "value", scale=alt.Scale(zero=False)),
+    }
+    if len(lines) > 1:
+        encoding["color"] = alt.Color("series:N", title=None)
+    chart: alt.Chart = alt.Chart(pd.DataFrame(rows)).mark_line().encode(**encoding)
+    return chart
 
 
 class StreamlitOutput:
@@ -74,13 +101,7 @@ class StreamlitOutput:
             if title:
                 st.markdown(f"**{title}**")
             if x_values and lines:
-                st.line_chart(
-                    {x_key: x_values, **lines},
-                    x=x_key,
-                    y=list(lines),
-                    x_label=x_label,
-                    y_label=y_label,
-                )
+                st.altair_chart(_line_chart(x_key, x_values, lines, x_label, y_label))
             else:
                 st.caption("No points yet.")
             if summary:

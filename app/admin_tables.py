@@ -1,0 +1,158 @@
+"""The Admin page's tables as plain rows: sessions, tasks and the pool's queue per owner.
+
+Pure functions of the tracker's and the manager's records, so they are tested without
+a server. Owner tokens are shown shortened: the full token is a capability (whoever
+has it sees that tab's tasks), and a prefix is enough to match rows by eye.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from sessions import SessionInfo
+from taskmgr import ManagerStats, TaskSnapshot, TaskStatus
+from ui.format import format_elapsed, format_percent, status_label
+
+_SHORT = 8
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("HeadlessChrome/", "Headless Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Chrome/", "Chrome"),
+    ("Version/", "Safari"),
+)
+_SYSTEMS = (
+    ("Windows", "Windows"),
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iOS"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+)
+
+
+def short(value: Hashable | None) -> str:
+    """The first characters of an id or token, enough to tell rows apart."""
+    if value is None:
+        return "—"
+    text = str(value)
+    return text if len(text) <= _SHORT else text[:_SHORT] + "…"
+
+
+def clock(ts: float | None, zone: tzinfo) -> str:
+    """``14:03:27`` in the viewer's time zone; a dash when unknown."""
+    if ts is None:
+        return "—"
+    return datetime.fromtimestamp(ts, zone).strftime("%H:%M:%S")
+
+
+def ago(ts: float | None, now: float | None = None) -> str:
+    """``3 s ago``; a dash when unknown."""
+    if ts is None:
+        return "—"
+    seconds = max(0.0, (time.time() if now is None else now) - ts)
+    return f"{format_elapsed(seconds)} ago"
+
+
+def browser_name(user_agent: str | None) -> str:
+    """``Chrome 131 · Linux`` from a User-Agent header; the raw start of it if unknown."""
+    if not user_agent:
+        return "—"
+    name = next((label for token, label in _BROWSERS if token in user_agent), None)
+    system = next((label for token, label in _SYSTEMS if token in user_agent), None)
+    if name is None:
+        return user_agent[:40]
+    token = next(token for token, label in _BROWSERS if label == name and token in user_agent)
+    match = re.search(re.escape(token) + r"(\d+)", user_agent)
+    version = f" {match.group(1)}" if match else ""
+    return f"{name}{version}" + (f" · {system}" if system else "")
+
+
+@dataclass(frozen=True)
+class TaskCounts:
+    running: int = 0
+    queued: int = 0
+    finished: int = 0
+
+
+def task_counts(tasks: Iterable[TaskSnapshot]) -> dict[Hashable, TaskCounts]:
+    """Per owner: how many tasks run (or are cancelling), wait, or have ended."""
+    counters: dict[Hashable, Counter[str]] = {}
+    for task in tasks:
+        if task.status is TaskStatus.INIT:
+            kind = "queued"
+        elif task.is_final:
+            kind = "finished"
+        else:
+            kind = "running"
+        counters.setdefault(task.owner, Counter())[kind] += 1
+    return {
+        owner: TaskCounts(c["running"], c["queued"], c["finished"]) for owner, c in counters.items()
+    }
+
+
+def session_rows(
+    sessions: Iterable[SessionInfo],
+    counts: Mapping[Hashable, TaskCounts],
+    zone: tzinfo,
+    me: str = "",
+    now: float | None = None,
+) -> list[dict[str, Any]]:
+    """One row per live session; ``me`` (the viewer's session id) is marked."""
+    rows = []
+    for info in sessions:
+        owned = counts.get(info.owner, TaskCounts()) if info.owner else TaskCounts()
+        marker = " (you)" if info.session_id == me else ""
+        rows.append(
+            {
+                "Session": short(info.session_id) + marker,
+                "Owner": short(info.owner),
+                "State": info.state.value,
+                "Started": clock(info.started_at, zone),
+                "Last heartbeat": ago(info.last_heartbeat, now),
+                "User agent": browser_name(info.user_agent),
+                "Page": info.page or "—",
+                "Running": owned.running,
+                "Queued": owned.queued,
+                "Finished": owned.finished,
+            }
+        )
+    return rows
+
+
+def task_rows(tasks: Iterable[TaskSnapshot], zone: tzinfo) -> list[dict[str, Any]]:
+    """Every task of every owner: unfinished first (oldest first), then the latest ended."""
+    ordered = sorted(
+        tasks,
+        key=lambda t: (t.is_final, -(t.finished_at or 0.0) if t.is_final else t.submitted_at),
+    )
+    return [
+        {
+            "Owner": short(task.owner),
+            "Task": str(task.id),
+            "State": status_label(task),
+            "Progress": format_percent(1.0 if task.status is TaskStatus.SUCCESS else task.progress)
+            or "—",
+            "Elapsed": format_elapsed(task.elapsed_s) or "—",
+            "Submitted": clock(task.submitted_at, zone),
+            "Message": task.message or "",
+        }
+        for task in ordered
+    ]
+
+
+def queue_rows(stats: ManagerStats) -> list[dict[str, Any]]:
+    """The pool per owner: workers held and tasks waiting, busiest first."""
+    ordered = sorted(stats.per_owner.items(), key=lambda item: (-item[1].running, -item[1].queued))
+    return [
+        {"Owner": short(owner), "Running": share.running, "Queued": share.queued}
+        for owner, share in ordered
+    ]

@@ -1,0 +1,216 @@
+"""The Admin page's parts: the gate, the broadcast form, the live tables and the actions."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import pandas as pd
+import streamlit as st
+
+from app import admin_gate, admin_tables, broadcast, live_sessions, session
+from app.layout import follow_broadcast
+from app.services import services
+from app.session import Notice, UserState
+from app.settings import ADMIN_REFRESH_S
+
+_PASSWORD_KEY = "admin-password"
+_ACTIONS = "admin-actions"
+_BROADCAST_KEY = "admin-broadcast"
+
+HOW_TO_SET_PASSWORD = """\
+The Admin page is closed because no admin password is configured. Set one, then
+restart the app:
+
+- either copy `.streamlit/secrets.example.toml` to `.streamlit/secrets.toml` and set
+  `ADMIN_PASSWORD = "…"` there (that file is git-ignored),
+- or export it: `ADMIN_PASSWORD='…' ./main.sh`.
+"""
+
+
+@st.cache_resource(show_spinner=False)
+def login_throttle() -> admin_gate.LoginThrottle:
+    """One per server, so that failures count across sessions and tabs."""
+    return admin_gate.LoginThrottle()
+
+
+def gate(state: UserState) -> bool:
+    """True when this session may see the page; otherwise draws why not, or the login form."""
+    if admin_gate.admin_password() is None:
+        st.warning(HOW_TO_SET_PASSWORD, icon=":material/lock:")
+        return False
+    if state.admin:
+        return True
+    with st.form("admin-login-form"):
+        st.text_input("Admin password", type="password", key=_PASSWORD_KEY)
+        st.form_submit_button("Log in", type="primary", on_click=_on_login, key="admin-login")
+    return False
+
+
+def _on_login() -> None:
+    given = str(st.session_state.get(_PASSWORD_KEY) or "")
+    # The password is not kept: the field is emptied before it is drawn again.
+    st.session_state[_PASSWORD_KEY] = ""
+    expected = admin_gate.admin_password()
+    if expected is None:
+        return
+    outcome = admin_gate.attempt_login(given, expected, _client(), login_throttle())
+    if outcome.ok:
+        session.user().admin = True
+    else:
+        session.notify("error", outcome.message)
+
+
+def _client() -> str:
+    """Who failed: the client's address (None on localhost, so local users share one key)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else "local"
+
+
+def log_out_button() -> None:
+    st.sidebar.button("Log out of Admin", key="admin-logout", on_click=_on_log_out)
+
+
+def _on_log_out() -> None:
+    session.user().admin = False
+
+
+def broadcast_form() -> None:
+    """Send a message to every user's page, or take the current one down."""
+    on_air = broadcast.current()
+    with st.form("admin-broadcast-form", clear_on_submit=True):
+        st.text_area(
+            "Broadcast a message to every user",
+            key=_BROADCAST_KEY,
+            max_chars=broadcast.MAX_LENGTH,
+            placeholder="The server restarts at 18:00; save your work.",
+            height=80,
+        )
+        st.form_submit_button(
+            "Send to everyone", on_click=_on_broadcast, key="admin-broadcast-send"
+        )
+    if on_air is not None:
+        st.button("Clear the broadcast", key="admin-broadcast-clear", on_click=broadcast.clear)
+
+
+def _on_broadcast() -> None:
+    state = session.user()
+    try:
+        broadcast.send(str(st.session_state.get(_BROADCAST_KEY) or ""))
+    except broadcast.BroadcastError as exc:
+        state.form_notices[_BROADCAST_KEY] = Notice("error", str(exc))
+    else:
+        state.form_notices.pop(_BROADCAST_KEY, None)
+
+
+def broadcast_notice(state: UserState) -> None:
+    notice = state.form_notices.get(_BROADCAST_KEY)
+    if notice is not None:
+        notice.show()
+
+
+def live_panel(state: UserState) -> None:
+    """Sessions, tasks, pool and actions; redrawn every few seconds, and at once (through
+    server-state) when a session comes or goes."""
+    live_sessions.current()  # binds this page to the shared list
+    st.fragment(_live_tables, run_every=ADMIN_REFRESH_S, key="admin-live")(state)
+
+
+def _live_tables(state: UserState) -> None:
+    follow_broadcast(state)
+    wired = services()
+    sessions = wired.tracker.live_sessions()
+    all_tasks = wired.manager.list_all_tasks()
+    stats = wired.manager.stats()
+    zone = state.zone
+
+    connected = sum(1 for live in live_sessions.current() if live.state == "connected")
+    sessions_col, workers_col, queued_col, cancelling_col = st.columns(4)
+    sessions_col.metric("Sessions connected", connected)
+    workers_col.metric("Workers busy", f"{stats.running} / {stats.max_workers}")
+    queued_col.metric("Tasks queued", stats.queued)
+    cancelling_col.metric("Cancelling", stats.cancelling)
+
+    st.subheader("Live sessions")
+    counts = admin_tables.task_counts(all_tasks)
+    _table(admin_tables.session_rows(sessions, counts, zone, me=state.session_id), "sessions")
+
+    st.subheader("All tasks")
+    _table(admin_tables.task_rows(all_tasks, zone), "tasks", empty="No tasks yet.")
+
+    st.subheader("Pool")
+    st.caption(f"{stats.running} of {stats.max_workers} workers busy; queue depth per owner:")
+    _table(admin_tables.queue_rows(stats), "queue", empty="Nothing running or queued.")
+
+    st.subheader("Actions")
+    task_col, session_col = st.columns(2)
+    unfinished = [(task.owner, str(task.id)) for task in all_tasks if not task.is_final]
+    with task_col:
+        st.selectbox(
+            "Task",
+            unfinished,
+            format_func=lambda key: f"{key[1]} (owner {admin_tables.short(key[0])})",
+            key="admin-task",
+            placeholder="No unfinished task",
+            index=0 if unfinished else None,
+        )
+        st.button(
+            "Cancel task",
+            key="admin-cancel-task",
+            on_click=_on_cancel_task,
+            disabled=not unfinished,
+        )
+    owners = [(info.session_id, info.owner) for info in sessions if info.owner]
+    with session_col:
+        st.selectbox(
+            "Session",
+            owners,
+            format_func=lambda key: (
+                f"{admin_tables.short(key[0])} (owner {admin_tables.short(key[1])})"
+            ),
+            key="admin-session",
+            placeholder="No session with an owner",
+            index=0 if owners else None,
+        )
+        st.button(
+            "Cancel all tasks of this session",
+            key="admin-cancel-session",
+            on_click=_on_cancel_session,
+            disabled=not owners,
+        )
+    notice = state.form_notices.get(_ACTIONS)
+    if notice is not None:
+        notice.show()
+
+
+def _table(rows: list[dict[str, object]], name: str, empty: str = "Nothing to show.") -> None:
+    if not rows:
+        st.caption(empty)
+        return
+    with st.container(key=f"admin-{name}"):
+        st.table(pd.DataFrame(rows), hide_index=True)
+
+
+def _on_cancel_task() -> None:
+    selected = st.session_state.get("admin-task")
+    if not selected:
+        return
+    owner, task_id = selected
+    done = services().manager.cancel(task_id, owner=owner)
+    text = f"Cancel requested for task {task_id}." if done else f"Task {task_id} had already ended."
+    session.user().form_notices[_ACTIONS] = Notice("success" if done else "info", text)
+
+
+def _on_cancel_session() -> None:
+    selected = st.session_state.get("admin-session")
+    if not selected:
+        return
+    session_id, owner = selected
+    count = _cancel_owner(owner)
+    session.user().form_notices[_ACTIONS] = Notice(
+        "success",
+        f"Cancel requested for {count} task(s) of session {admin_tables.short(session_id)}.",
+    )
+
+
+def _cancel_owner(owner: Hashable) -> int:
+    return services().manager.cancel_owner(owner)

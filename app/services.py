@@ -1,0 +1,50 @@
+"""The server-wide pieces the app wires together once: task manager, tracker, listeners."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import streamlit as st
+
+from app import live_sessions
+from sessions import SessionCallbackManager, reap_orphans
+from taskmgr import AsyncTaskManager, get_task_manager
+
+
+@dataclass(frozen=True)
+class Services:
+    manager: AsyncTaskManager
+    tracker: SessionCallbackManager
+    #: Removes the listeners this wiring added to the tracker.
+    unwire: Callable[[], None]
+
+
+def services() -> Services:
+    """The manager and the tracker, with the orphan reaper and the live-session publisher
+    listening to the tracker: wired once per server, and again if either was replaced
+    (their own caches cleared)."""
+    wired = _wired()
+    if wired.manager is not get_task_manager() or (
+        wired.tracker is not SessionCallbackManager.get_handler()
+    ):
+        _wired.clear()
+        wired = _wired()
+    return wired
+
+
+def _unwire(wired: Services) -> None:
+    wired.unwire()
+
+
+@st.cache_resource(show_spinner=False, on_release=_unwire)
+def _wired() -> Services:
+    manager = get_task_manager()
+    tracker = SessionCallbackManager.get_handler()
+    removers = (reap_orphans(tracker, manager), live_sessions.follow(tracker))
+
+    def unwire() -> None:
+        for remove in removers:
+            remove()
+
+    return Services(manager, tracker, unwire)

@@ -1,0 +1,134 @@
+"""One browser tab's state: set up once per session, completed from the browser in loop().
+
+Every page starts with ``enter_page()``: a visitor may open any page first (a bookmark,
+a refresh), so each page runs the same ``initialize()``/``loop()`` prelude.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from app.services import services
+from sessions import owner_token
+
+_INITIALIZED = "initialized"
+_STATE = "app"
+
+Tone = Literal["success", "info", "warning", "error"]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message a callback leaves for the next run to show."""
+
+    tone: Tone
+    text: str
+
+    def show(self) -> None:
+        getattr(st, self.tone)(self.text)
+
+
+@dataclass
+class UserState:
+    """What the app keeps per session, in ``st.session_state["app"]``."""
+
+    #: The browser's time zone; the browser sends it with its rerun requests.
+    timezone: str | None = None
+    #: This tab's owner token (``sessions.owner_token``): the tasks it owns survive a refresh.
+    owner: str = ""
+    #: Streamlit's id of this session, as the tracker knows it.
+    session_id: str = ""
+    #: True once the Admin page's password was given in this session.
+    admin: bool = False
+    #: The latest outcome of each job form (job key -> notice), shown under the form.
+    form_notices: dict[str, Notice] = field(default_factory=dict)
+    #: Messages from callbacks (a refused login, say), shown once at the top of the page.
+    notices: list[Notice] = field(default_factory=list)
+    #: The broadcast this user closed; a newer one shows again.
+    dismissed_broadcast: str | None = None
+    #: The broadcast on air when the page was last drawn in full (None: none was).
+    broadcast_seen: str | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.timezone or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
+
+
+def initialize() -> None:
+    """Create this session's state. Nothing from the browser here: it is not there yet."""
+    st.session_state[_STATE] = UserState()
+    st.session_state[_INITIALIZED] = True
+
+
+def is_initialized() -> bool:
+    return bool(st.session_state.get(_INITIALIZED, False)) and isinstance(
+        st.session_state.get(_STATE), UserState
+    )
+
+
+def user() -> UserState:
+    """This session's state (``initialize()`` must have run)."""
+    state = st.session_state[_STATE]
+    assert isinstance(state, UserState)
+    return state
+
+
+def loop_prelude() -> UserState:
+    """The start of every ``loop()``: browser values behind a guard, then tracking.
+
+    The time zone is the browser's (times on the Admin page are shown in it). It comes
+    with the browser's rerun requests, not with the session: until a request has
+    brought it the page stops here, and a request that does bring it carries on.
+    """
+    if browser_gone():
+        st.stop()
+    state = user()
+    if state.timezone is None:
+        state.timezone = st.context.timezone
+        if state.timezone is None:
+            st.caption("Connecting…")
+            st.stop()
+    state.owner = owner_token()
+    state.session_id = services().tracker.register_session(owner=state.owner)
+    return state
+
+
+def browser_gone() -> bool:
+    """True for a run of a session whose tab has closed.
+
+    server-state reruns every session that read a shared value, for as long as
+    Streamlit keeps the session (``server.disconnectedSessionTTL``), tab or no tab.
+    Such a run must do nothing: drawing is wasted, and registering would bring the
+    session back to life on the Admin page.
+    """
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None or not runtime.exists():
+        return False
+    return runtime.get_instance().is_active_session(ctx.session_id) is False
+
+
+def enter_page() -> UserState:
+    """``initialize()`` once per session, then the loop prelude; what every page calls first."""
+    if not is_initialized():
+        initialize()
+    return loop_prelude()
+
+
+def notify(tone: Tone, text: str) -> None:
+    """Leave a message for the next run of this session (from a callback)."""
+    user().notices.append(Notice(tone, text))
+
+
+def take_notices() -> list[Notice]:
+    state = user()
+    notices, state.notices = state.notices, []
+    return notices

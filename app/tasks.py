@@ -1,0 +1,69 @@
+"""A user's tasks: start a job under the tab's owner token, list and cancel its tasks.
+
+Only the owner's own tasks are reachable from here; ``list_all_tasks`` belongs to the
+Admin page alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from app.services import services
+from jobs import JOBS, Job
+from taskmgr import TaskSnapshot
+
+
+def own_tasks(owner: str) -> list[TaskSnapshot]:
+    """The owner's tasks: unfinished ones first (oldest first), then finished, newest first."""
+    tasks = services().manager.list_tasks(owner)
+    unfinished = sorted((t for t in tasks if not t.is_final), key=lambda t: t.submitted_at)
+    finished = sorted(
+        (t for t in tasks if t.is_final), key=lambda t: t.finished_at or 0.0, reverse=True
+    )
+    return unfinished + finished
+
+
+def has_unfinished(tasks: Iterable[TaskSnapshot]) -> bool:
+    return any(not task.is_final for task in tasks)
+
+
+def new_task_id(job_key: str, tasks: Iterable[TaskSnapshot]) -> str:
+    """``<job>-<n>``, one past the highest ``n`` the owner has: unique across refreshes too.
+
+    (Reusing a live id would replace that task, so the counter comes from the
+    manager, not from ``st.session_state``, which a refresh empties.)
+    """
+    prefix = f"{job_key}-"
+    highest = 0
+    for task in tasks:
+        task_id = str(task.id)
+        if task_id.startswith(prefix) and task_id[len(prefix) :].isdigit():
+            highest = max(highest, int(task_id[len(prefix) :]))
+    return f"{prefix}{highest + 1}"
+
+
+def start_job(job: Job, raw: Mapping[str, Any], owner: str) -> TaskSnapshot:
+    """Validate the raw form values and queue the job.
+
+    Raises ``JobParamError`` for bad input and ``QueueFull`` / ``ManagerClosed``
+    when the pool refuses the task.
+    """
+    params = job.validate(raw)
+    manager = services().manager
+    task_id = new_task_id(job.key, manager.list_tasks(owner))
+    return manager.submit(task_id, job.fn, params, owner=owner, name=job.key)
+
+
+def cancel_task(owner: str, task_id: str) -> bool:
+    return services().manager.cancel(task_id, owner=owner)
+
+
+def job_of(task: TaskSnapshot) -> Job | None:
+    """The job a task runs (tasks are submitted with the job's key as their name)."""
+    return JOBS.get(task.name)
+
+
+def task_title(task: TaskSnapshot) -> str:
+    job = job_of(task)
+    return f"{job.title if job else task.name} · {task.id}"

@@ -1,0 +1,35 @@
+"""Jobs: start a job, watch it run, cancel it, read its result."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import session
+from app.job_forms import render_form
+from app.layout import page_header
+from app.task_view import render_own_tasks
+from jobs import JOBS
+
+st.set_page_config(
+    page_title="Jobs · streamlit-taskpool", page_icon=":material/hourglass_top:", layout="wide"
+)
+user = session.enter_page()
+page_header(user)
+
+st.title("Jobs")
+st.caption(
+    "Each job runs in the background: start several, keep working, come back later. "
+    "They stay yours across page switches and refreshes of this tab."
+)
+
+start_col, tasks_col = st.columns([9, 11], gap="large")
+with start_col:
+    st.subheader("Start a job")
+    for tab, job in zip(st.tabs([job.title for job in JOBS.values()]), JOBS.values(), strict=True):
+        with tab, st.container(key=f"job-{job.key}"):
+            st.markdown(job.description)
+            render_form(job)
+
+with tasks_col:
+    st.subheader("Your tasks")
+    render_own_tasks(user.owner, empty_text="No tasks yet: start one on the left.")
