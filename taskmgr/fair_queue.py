@@ -96,8 +96,8 @@ class FairQueue(Generic[T]):
             del self._lanes[item.owner]
         return True
 
-    def pop_next(self, may_serve: Callable[[Hashable], bool]) -> T | None:
-        """The next item in fair order among owners that ``may_serve`` allows, or None."""
+    def pop_next(self, may_serve: Callable[[Hashable], bool] | None = None) -> T | None:
+        """The next item in fair order among owners that ``may_serve`` allows (all if None)."""
         skipped: list[tuple[int, int, Hashable]] = []
         found: T | None = None
         while self._heap:
@@ -107,7 +107,7 @@ class FairQueue(Generic[T]):
             if lane is None:
                 self._in_heap.discard(owner)
                 continue
-            if not may_serve(owner):
+            if may_serve is not None and not may_serve(owner):
                 skipped.append(entry)
                 continue
             found = lane.items.popleft()
@@ -126,6 +126,9 @@ class FairQueue(Generic[T]):
         for entry in skipped:
             heapq.heappush(self._heap, entry)
         return found
+
+    def __bool__(self) -> bool:
+        return bool(self._seq_of)
 
     def forget(self, owner: Hashable) -> None:
         """Drop the service history of an owner that has nothing queued or running."""

@@ -121,6 +121,8 @@ class AsyncTaskManager:
         self._running: set[TaskRecord] = set()
         self._running_per_owner: dict[Owner, int] = {}
         self._idle: list[_IdleWorker] = []
+        # None when owners are uncapped: the queue then skips a call per dispatch.
+        self._may_serve = self._under_cap if max_running_per_owner is not None else None
         self._joiners = 0
         self._version = 0
         self._closed = False
@@ -174,6 +176,8 @@ class AsyncTaskManager:
         if timeout_s is not None:
             _require_positive_number("timeout_s", timeout_s)
         label = name if name is not None else getattr(fn, "__name__", type(fn).__name__)
+        # Built before taking the lock: every microsecond under it is paid by all threads.
+        record = TaskRecord(task_id, owner, label, fn, kwargs, timeout_s, time.time(), 0)
         events: list[TaskSnapshot] = []
         with self._lock:
             if self._closed:
@@ -191,12 +195,14 @@ class AsyncTaskManager:
                 )
             if old is not None:
                 self._replace_locked(old)
-            record = TaskRecord(
-                task_id, owner, label, fn, kwargs, timeout_s, time.time(), self._next_version()
-            )
-            self._tasks.setdefault(owner, {})[task_id] = record
+            self._version += 1
+            record.version = self._version
+            if owned is None:
+                owned = self._tasks[owner] = {}
+            owned[task_id] = record
             self._queue.push(record)
-            self._note_locked(record, events)
+            if self._listeners:
+                self._note_locked(record, events)
             self._dispatch_locked(events)
             snapshot = self._snapshot_locked(record)
         self._emit(events)
@@ -361,27 +367,30 @@ class AsyncTaskManager:
         in its own ``_turn`` call, so a worker keeps no finished task's result alive.
         """
         record: TaskRecord | None = handed.pop()
+        idle = _IdleWorker()
         while record is not None:
-            record = self._turn(record)
+            record = self._turn(record, idle)
 
-    def _turn(self, record: TaskRecord) -> TaskRecord | None:
+    def _turn(self, record: TaskRecord, idle: _IdleWorker) -> TaskRecord | None:
         """Run one task and finish it; return this worker's next task, or None to stop."""
         outcome = self._call(record)
         events: list[TaskSnapshot] = []
-        idle: _IdleWorker | None = None
+        lingering = False
         with self._lock:
             self._finish_locked(record, outcome, events)
             upcoming = self._queue.pop_next(self._may_serve)
             if upcoming is not None:
                 self._start_locked(upcoming, events)
-                self._dispatch_locked(events)
+                if self._queue:
+                    self._dispatch_locked(events)
             elif not self._closed:
-                idle = _IdleWorker()
+                idle.task = None
                 self._idle.append(idle)
+                lingering = True
         del record, outcome
         if events:
             self._emit(events)
-        return self._linger(idle) if idle is not None else upcoming
+        return self._linger(idle) if lingering else upcoming
 
     def _linger(self, idle: _IdleWorker) -> TaskRecord | None:
         """Wait for a handoff; None when none came in time (the thread goes back)."""
@@ -460,7 +469,7 @@ class AsyncTaskManager:
         self._version += 1
         return self._version
 
-    def _may_serve(self, owner: Owner) -> bool:
+    def _under_cap(self, owner: Owner) -> bool:
         cap = self.max_running_per_owner
         return cap is None or self._running_per_owner.get(owner, 0) < cap
 
