@@ -23,7 +23,8 @@ class SessionInfo(NamedTuple):
     """
 
     session_id: str
-    #: The tab's owner token, known once the session registered; None before that.
+    #: The tab's owner token, known once the session registered; None before that (a session
+    #: Streamlit resumes after the tracker ended it gets it back from its session state).
     owner: str | None
     state: SessionState
     started_at: float

@@ -19,16 +19,32 @@ class CancelsOwners(Protocol):
 
 
 def reap_orphans(tracker: SessionCallbackManager, manager: CancelsOwners) -> Callable[[], None]:
-    """Cancel ``owner``'s tasks when its last session ends; returns a function that stops it.
+    """Cancel an owner's tasks once its last session ends; returns a function that stops it.
 
     "Ends" means past the grace window, so a reload (a new session of the same
     owner, started before the old one ends) or a network blip keeps the tasks.
-    Sessions without an owner (never registered) are left alone.
+    A session that registered again under another owner (an app passing
+    ``owner=`` once it knows the user) also leaves the owners it had before: they
+    are looked at when it ends too. Sessions without an owner (never registered)
+    are left alone.
     """
+    #: Per live session, the owners it left; listeners run on the tracker thread only,
+    #: one at a time, so no lock.
+    left: dict[str, set[str]] = {}
+
+    def on_owner_change(info: SessionInfo) -> None:
+        if info.owner is not None:
+            left.setdefault(info.session_id, set()).add(info.owner)
 
     def on_end(info: SessionInfo) -> None:
-        owner = info.owner
-        if owner is None or tracker.owner_sessions(owner):
+        owners = left.pop(info.session_id, set())
+        if info.owner is not None:
+            owners.add(info.owner)
+        for owner in owners:
+            reap(owner, info.session_id)
+
+    def reap(owner: str, session_id: str) -> None:
+        if tracker.owner_sessions(owner):
             return
         cancelled = manager.cancel_owner(owner)
         if cancelled:
@@ -36,7 +52,7 @@ def reap_orphans(tracker: SessionCallbackManager, manager: CancelsOwners) -> Cal
                 "sessions: cancelled %d task(s) of owner %s…, whose last session %s ended",
                 cancelled,
                 owner[:6],
-                info.session_id,
+                session_id,
             )
 
-    return tracker.add_listener(on_end=on_end)
+    return tracker.add_listener(on_end=on_end, on_owner_change=on_owner_change)

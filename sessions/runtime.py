@@ -6,7 +6,8 @@ this package needs from the runtime is read here and nowhere else, behind
 Streamlit upgrade breaks (at most) one file, and degrades instead of crashing:
 when listing is unavailable (``python app.py``, ``AppTest``, changed internals),
 ``active_sessions()`` returns None and the tracker relies on registrations and
-the session-end hook alone.
+the session-end hook alone. The reads of one session's data never raise (None
+instead, logged once): one odd session must not stop the tracking of the others.
 
 Threading: the runtime's session manager is meant for its event-loop thread.
 ``active_sessions`` only copies ``dict.values()`` of its active-session map into
@@ -44,6 +45,8 @@ ScriptContext: TypeAlias = ScriptRunContext
 ReleaseNotify = Callable[[str, float], None]
 
 _LIST_RETRIES: Final = 5
+#: Streamlit's default ``server.disconnectedSessionTTL``.
+_DEFAULT_DISCONNECTED_SESSION_TTL_S: Final = 120.0
 
 #: The thread attribute where ``get_script_run_ctx`` looks for a thread's context.
 _CONTEXT_ATTRIBUTE: Final = str(
@@ -79,7 +82,9 @@ def streamlit_version() -> str:
 
 
 _version_checked = False
-_version_lock = threading.Lock()
+_once_lock = threading.Lock()
+#: What failed at least once in reaching a session's runtime data (logged in full once).
+_failed_accesses: set[str] = set()
 
 
 def check_streamlit_version() -> bool:
@@ -87,7 +92,7 @@ def check_streamlit_version() -> bool:
     global _version_checked
     version = streamlit_version()
     tested = ".".join(version.split(".")[:2]) in TESTED_STREAMLIT_VERSIONS
-    with _version_lock:
+    with _once_lock:
         if tested or _version_checked:
             return tested
         _version_checked = True
@@ -146,6 +151,30 @@ def handle_key(handle: Handle) -> int:
     return id(handle)
 
 
+def _access_failed(what: str) -> None:
+    """Reaching one session's runtime data raised: log it (in full the first time).
+
+    The per-session functions below never raise: one session of an unexpected
+    shape must not stop the tracker from following the others.
+    """
+    with _once_lock:
+        first = what not in _failed_accesses
+        _failed_accesses.add(what)
+    if first:
+        logger.warning("sessions: could not %s; going on without it", what, exc_info=True)
+    else:
+        logger.debug("sessions: could not %s", what, exc_info=True)
+
+
+def disconnected_session_ttl() -> float:
+    """How long Streamlit keeps a session after its browser left (it may resume, or run)."""
+    try:
+        return float(st.config.get_option("server.disconnectedSessionTTL"))
+    except Exception:
+        _access_failed("read server.disconnectedSessionTTL")
+        return _DEFAULT_DISCONNECTED_SESSION_TTL_S
+
+
 def find_active(session_id: str) -> Handle | None:
     """The session's record if its browser is connected now (one dict lookup)."""
     manager = _session_manager()
@@ -153,31 +182,44 @@ def find_active(session_id: str) -> Handle | None:
         return None
     try:
         return manager.get_active_session_info(session_id)
-    except AttributeError:
+    except Exception:
+        _access_failed("find an active session")
         return None
 
 
-def script_runs(handle: Handle) -> int:
+def script_runs(handle: Handle) -> int | None:
     """Completed script runs of the session (the runtime counts them as it sends results)."""
-    return int(handle.script_run_count)
+    try:
+        return int(handle.script_run_count)
+    except Exception:
+        _access_failed("read a session's script run count")
+        return None
 
 
-def page_hash(handle: Handle) -> str:
+def page_hash(handle: Handle) -> str | None:
     """The hash of the page the session's latest run is on ("" before its first run)."""
-    return str(handle.session.page_script_hash)
+    try:
+        return str(handle.session.page_script_hash)
+    except Exception:
+        _access_failed("read a session's page")
+        return None
 
 
 def client_details(handle: Handle) -> ClientDetails:
     """User agent and IP from the websocket handshake of the session's current client."""
-    context = getattr(handle.client, "client_context", None)
-    if context is None:
+    try:
+        context = getattr(handle.client, "client_context", None)
+        if context is None:
+            return ClientDetails(None, None)
+        user_agent = None
+        for name, value in context.headers:
+            if name.lower() == "user-agent":
+                user_agent = value
+                break
+        return ClientDetails(user_agent, context.remote_ip)
+    except Exception:
+        _access_failed("read a session's client")
         return ClientDetails(None, None)
-    user_agent = None
-    for name, value in context.headers:
-        if name.lower() == "user-agent":
-            user_agent = value
-            break
-    return ClientDetails(user_agent, context.remote_ip)
 
 
 def page_name(handle: Handle, page: str) -> str | None:
@@ -185,9 +227,13 @@ def page_name(handle: Handle, page: str) -> str | None:
     if not page:
         return None
     try:
-        pages = handle.session.get_pages()
-    except AttributeError:
+        return _page_name(handle.session.get_pages(), page)
+    except Exception:
+        _access_failed("read a session's page names")
         return None
+
+
+def _page_name(pages: Any, page: str) -> str | None:
     info = pages.get(page)
     if info is None and len(pages) == 1:  # a one-page app lists its script under another hash
         info = next(iter(pages.values()))
@@ -201,14 +247,47 @@ def page_name(handle: Handle, page: str) -> str | None:
 
 def detached_context(handle: Handle) -> ScriptContext | None:
     """A script context that reaches the session's ``st.session_state`` from any thread."""
-    factory = getattr(handle.session, "create_detached_script_run_ctx", None)
-    if factory is None:
-        return None
     try:
+        factory = getattr(handle.session, "create_detached_script_run_ctx", None)
+        if factory is None:
+            return None
         return factory(query_string="", context_info=None)  # type: ignore[no-any-return]
     except Exception:
-        logger.exception("sessions: could not make a script context for a session")
+        _access_failed("make a script context for a session")
         return None
+
+
+def session_value(context: ScriptContext | None, key: str) -> object | None:
+    """``st.session_state[key]`` of the context's session, from any thread; None if unset.
+
+    A context without session state (a stand-in, or none at all) has no value.
+    """
+    state = getattr(context, "session_state", None)
+    if state is None:
+        return None
+    try:
+        value: object = state[key]
+    except KeyError:
+        return None
+    except Exception:
+        _access_failed("read a session's state")
+        return None
+    return value
+
+
+def set_session_value(context: ScriptContext, key: str, value: object) -> None:
+    """Set ``st.session_state[key]`` of the context's session (from its script run).
+
+    Streamlit's own stop and rerun requests (BaseExceptions) go through, as from
+    any ``st.session_state`` write.
+    """
+    state = getattr(context, "session_state", None)
+    if state is None:
+        return
+    try:
+        state[key] = value
+    except Exception:
+        _access_failed("write a session's state")
 
 
 def current_context() -> ScriptContext | None:

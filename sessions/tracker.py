@@ -10,7 +10,7 @@ The thread waits on a condition, never polls in a loop. It wakes
 
 States follow ``SessionState``; every change and every callback happen on the
 tracker thread, outside the lock. Callbacks that raise are logged and the
-thread goes on.
+thread goes on; after ``stop()`` none runs.
 """
 
 from __future__ import annotations
@@ -30,11 +30,15 @@ from sessions.runtime import ActiveSessions, Handle, ScriptContext
 
 logger = logging.getLogger(__name__)
 
-EventKind = Literal["start", "heartbeat", "disconnect", "resume", "end"]
+EventKind = Literal["start", "heartbeat", "disconnect", "resume", "end", "owner_change"]
 
 _CONNECTED: Final = SessionState.CONNECTED
 _DISCONNECTED: Final = SessionState.DISCONNECTED
 _ENDED: Final = SessionState.ENDED
+
+#: Where ``register_session`` keeps the session's owner in its ``st.session_state``, so
+#: that a session Streamlit resumes after the tracker ended it gets its owner back.
+_OWNER_STATE_KEY: Final = "_sessions_registered_owner"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +70,18 @@ _NO_CALLBACKS: Final = _SessionCallbacks(None, None, None)
 class _Listener:
     """One ``add_listener`` call: the functions it gave, by event kind."""
 
-    __slots__ = ("by_kind",)
+    __slots__ = ("by_kind", "removed")
 
     def __init__(self, by_kind: dict[EventKind, SessionListener]) -> None:
         self.by_kind = by_kind
+        #: Set under the lock by its remove(); a batch being emitted skips it from then on.
+        self.removed = False
+
+
+def _check_callable(name: str, fn: object) -> None:
+    """Refuse a non-callable at once, not later on the tracker thread."""
+    if fn is not None and not callable(fn):
+        raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
 
 
 def _index_listeners(
@@ -142,6 +154,16 @@ class _Record:
         self.deadline = math.inf
 
 
+class _Visit(NamedTuple):
+    """A call into one session's own state (its end hook, its owner), made after a pass,
+    outside the lock: the session's script thread may hold its state's lock."""
+
+    record: _Record
+    context: ScriptContext | None
+    #: First seen in the runtime's list: look for an owner an earlier run registered.
+    new: bool
+
+
 class SessionCallbackManager:
     """Tracks every session of the server: start, heartbeat, disconnect, resume, end.
 
@@ -151,8 +173,12 @@ class SessionCallbackManager:
     """
 
     def __init__(self, heartbeat_interval_s: float = 2.0, grace_s: float = 30.0) -> None:
-        if not (isinstance(heartbeat_interval_s, (int, float)) and heartbeat_interval_s > 0):
-            raise ValueError(f"heartbeat_interval_s must be positive, got {heartbeat_interval_s!r}")
+        if not (
+            isinstance(heartbeat_interval_s, (int, float)) and 0 < heartbeat_interval_s < math.inf
+        ):
+            raise ValueError(
+                f"heartbeat_interval_s must be a finite number > 0, got {heartbeat_interval_s!r}"
+            )
         if not (isinstance(grace_s, (int, float)) and 0 <= grace_s < math.inf):
             raise ValueError(f"grace_s must be a finite number >= 0, got {grace_s!r}")
         self.heartbeat_interval_s = float(heartbeat_interval_s)
@@ -174,8 +200,13 @@ class SessionCallbackManager:
         self._beat_listeners = False
         self._signalled = False
         self._stopping = False
-        self._listing = False
+        #: The runtime's sessions can be listed (as of the latest pass).
+        self._listing = runtime.active_sessions() is not None
         self._next_deadline = math.inf
+        #: Sessions ended lately, until Streamlit may still run them (monotonic time), oldest
+        #: first: a late run of one must not start it again while its browser is gone.
+        self._ended: dict[str, float] = {}
+        self._ended_kept_s = runtime.disconnected_session_ttl()
         self._page_names: dict[str, str] = {}
         self._reported: set[object] = set()
 
@@ -215,8 +246,15 @@ class SessionCallbackManager:
         Idempotent across reruns: the latest run's callbacks replace the earlier
         ones and ``on_session_start`` runs once. ``owner`` defaults to
         ``owner_token()``. Outside a script run (bare ``python app.py``) there is
-        no session: nothing is tracked and the result is "".
+        no session: nothing is tracked and the result is "". A stopped tracker
+        tracks nothing either, nor does a late run of a session that already
+        ENDED and whose browser is gone (no second start); both return the id.
+        Non-callable callbacks raise ``TypeError`` at once.
         """
+        _check_callable("on_session_start", on_session_start)
+        _check_callable("on_heartbeat", on_heartbeat)
+        _check_callable("on_session_end", on_session_end)
+        callbacks = _SessionCallbacks(on_session_start, on_heartbeat, on_session_end)
         context = runtime.current_context()
         if context is None:
             self._report_once(
@@ -228,47 +266,70 @@ class SessionCallbackManager:
         session_id: str = context.session_id
         if owner is None:
             owner = owner_token()
+        runtime.set_session_value(context, _OWNER_STATE_KEY, owner)
         with self._lock:
             record = self._records.get(session_id)
             known_context = record is not None and record.context is not None
         callback_context = None if known_context else runtime.callback_context(session_id)
         with self._wake:
-            record = self._records.get(session_id)
-            created = record is None
-            if record is None:
-                record = self._records[session_id] = _Record(session_id, time.time())
-                record.context = callback_context
-                handle = runtime.find_active(session_id)
-                if handle is not None:
-                    self._attach_locked(record, handle)
-                    self._keys[session_id] = runtime.handle_key(handle)
-            if record.context is None:
-                record.context = callback_context
-            record.callbacks = _SessionCallbacks(on_session_start, on_heartbeat, on_session_end)
-            if on_heartbeat is None:
-                self._beat_callbacks.pop(session_id, None)
-            else:
-                self._beat_callbacks[session_id] = record
-            record.registered = True
-            self._set_owner_locked(record, owner)
-            if not self._listing and record.state is _DISCONNECTED:
-                # Without a session list, a script run is the only sign of a resume.
-                self._resume_locked(record, time.time(), self._pending)
-            if not record.start_called:
-                record.start_called = True
-                self._pending.append(
-                    _Event(
-                        "start",
-                        self._info_locked(record),
-                        on_session_start,
-                        record.context,
-                        created,
-                    )
-                )
-            self._signalled = True
-            self._wake.notify()
-        runtime.arm_release_hook(session_id, self._on_released)
+            tracked = self._register_locked(session_id, owner, callbacks, callback_context)
+        if tracked:
+            runtime.arm_release_hook(session_id, self._on_released)
+        elif self._stopping:
+            self._report_once(
+                "register-stopped",
+                "sessions: register_session() on a stopped tracker tracks nothing",
+                exc_info=False,
+            )
         return session_id
+
+    def _register_locked(
+        self,
+        session_id: str,
+        owner: str,
+        callbacks: _SessionCallbacks,
+        callback_context: ScriptContext | None,
+    ) -> bool:
+        """Record a registration and wake the thread; False when there is nothing to track."""
+        if self._stopping:
+            return False  # nothing would ever end the session
+        record = self._records.get(session_id)
+        created = record is None
+        if record is None:
+            handle = runtime.find_active(session_id)
+            if handle is None and self._listing and session_id in self._ended:
+                return False  # a late run of a session that ended, its browser gone: no restart
+            record = self._records[session_id] = _Record(session_id, time.time())
+            record.context = callback_context
+            if handle is not None:
+                self._attach_locked(record, handle)
+                self._keys[session_id] = runtime.handle_key(handle)
+        if record.context is None:
+            record.context = callback_context
+        record.callbacks = callbacks
+        if callbacks.on_heartbeat is None:
+            self._beat_callbacks.pop(session_id, None)
+        else:
+            self._beat_callbacks[session_id] = record
+        record.registered = True
+        self._set_owner_locked(record, owner, self._pending)
+        if not self._listing and record.state is _DISCONNECTED:
+            # Without a session list, a script run is the only sign of a resume.
+            self._resume_locked(record, time.time(), self._pending)
+        if not record.start_called:
+            record.start_called = True
+            self._pending.append(
+                _Event(
+                    "start",
+                    self._info_locked(record),
+                    callbacks.on_start,
+                    record.context,
+                    created,
+                )
+            )
+        self._signalled = True
+        self._wake.notify()
+        return True
 
     def add_listener(
         self,
@@ -278,11 +339,15 @@ class SessionCallbackManager:
         *,
         on_disconnect: SessionListener | None = None,
         on_resume: SessionListener | None = None,
+        on_owner_change: SessionListener | None = None,
     ) -> Callable[[], None]:
         """Hear about every session, registered or not; returns a function that removes it.
 
         Each function is called on the tracker thread with the session's
         ``SessionInfo``. Keep them short: the thread serves every session.
+        ``on_owner_change`` hears a session re-register under another owner, with
+        the record as it was: ``info.owner`` is the owner it left. Once remove()
+        returned, none of the functions is called again.
         """
         given: dict[EventKind, SessionListener | None] = {
             "start": on_start,
@@ -290,10 +355,10 @@ class SessionCallbackManager:
             "disconnect": on_disconnect,
             "resume": on_resume,
             "end": on_end,
+            "owner_change": on_owner_change,
         }
         for kind, fn in given.items():
-            if fn is not None and not callable(fn):
-                raise TypeError(f"on_{kind} must be callable, got {type(fn).__name__}")
+            _check_callable(f"on_{kind}", fn)
         listener = _Listener({kind: fn for kind, fn in given.items() if fn is not None})
         with self._lock:
             self._listeners = (*self._listeners, listener)
@@ -302,6 +367,7 @@ class SessionCallbackManager:
 
         def remove() -> None:
             with self._lock:
+                listener.removed = True
                 self._listeners = tuple(each for each in self._listeners if each is not listener)
                 self._by_kind = _index_listeners(self._listeners)
                 self._beat_listeners = "heartbeat" in self._by_kind
@@ -345,9 +411,15 @@ class SessionCallbackManager:
     # -- stopping -----------------------------------------------------------------------
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the thread (no more callbacks) and wait up to ``timeout`` s for it."""
+        """Stop the thread (no more callbacks) and wait up to ``timeout`` s for it.
+
+        Callable from a callback: the rest of the batch being emitted is dropped.
+        """
         with self._wake:
             self._stopping = True
+            # Never delivered now: keep nothing for them.
+            self._pending = []
+            self._released = {}
             self._wake.notify_all()
         if self._thread is not threading.current_thread():
             self._thread.join(timeout)
@@ -377,7 +449,8 @@ class SessionCallbackManager:
                     timeout = min(next_beat, self._next_deadline) - time.monotonic()
                     if timeout <= 0:
                         break
-                    self._wake.wait(timeout)
+                    # Condition.wait overflows past TIMEOUT_MAX (a huge grace_s, say).
+                    self._wake.wait(min(timeout, threading.TIMEOUT_MAX))
                 if self._stopping:
                     return
                 self._signalled = False
@@ -388,10 +461,13 @@ class SessionCallbackManager:
                 if next_beat <= now:
                     next_beat = now + interval
             started = time.thread_time()
+            events: list[_Event] = []
             try:
-                self._emit(self._scan(beat))
+                self._scan(beat, events)
             except Exception:
                 self._report_once("pass", "sessions: a tracker pass failed; tracking goes on")
+            # What the pass gathered before it failed is delivered all the same.
+            self._emit(events)
             used = time.thread_time() - started
             with self._lock:
                 self._passes += 1
@@ -401,9 +477,9 @@ class SessionCallbackManager:
                     self._tick_cpu_s += used
                     self._max_tick_cpu_s = max(self._max_tick_cpu_s, used)
 
-    def _scan(self, beat: bool) -> list[_Event]:
-        events: list[_Event] = []
-        to_arm: list[tuple[str, ScriptContext | None]] = []
+    def _scan(self, beat: bool, events: list[_Event]) -> None:
+        """One pass: gather the events due into ``events`` (pending ones first)."""
+        to_visit: list[_Visit] = []
         with self._lock:
             # Listed under the lock: a session that registers after this list was
             # taken cannot be mistaken for one that left.
@@ -417,17 +493,30 @@ class SessionCallbackManager:
             if active is None:
                 self._apply_releases_locked(released, now, mono, events)
             else:
-                self._apply_listing_locked(active, released, now, mono, events, to_arm)
+                self._apply_listing_locked(active, released, now, mono, events, to_visit)
             if beat:
                 self._beat_locked(now, events)
             self._end_expired_locked(mono, events)
-        for session_id, context in to_arm:
-            runtime.arm_release_hook(session_id, self._on_released, context)
-        if to_arm:
+            self._forget_ended_locked(mono)
+        if to_visit:
+            self._visit_sessions(to_visit, events)
+
+    def _visit_sessions(self, sessions: list[_Visit], events: list[_Event]) -> None:
+        """Arm end hooks, and take back the owners of sessions that registered before the
+        tracker ended them (Streamlit resumed them; an idle page does not run again)."""
+        found: list[tuple[_Record, str]] = []
+        for each in sessions:
+            runtime.arm_release_hook(each.record.session_id, self._on_released, each.context)
+            if each.new:
+                owner = runtime.session_value(each.context, _OWNER_STATE_KEY)
+                if isinstance(owner, str):
+                    found.append((each.record, owner))
+        with self._lock:
             # A session that left while its hook was being armed is found by the next pass.
-            with self._lock:
-                self._signalled = True
-        return events
+            self._signalled = True
+            for record, owner in found:
+                if self._records.get(record.session_id) is record and record.owner is None:
+                    self._set_owner_locked(record, owner, events)
 
     def _apply_listing_locked(
         self,
@@ -436,7 +525,7 @@ class SessionCallbackManager:
         now: float,
         mono: float,
         events: list[_Event],
-        to_arm: list[tuple[str, ScriptContext | None]],
+        to_visit: list[_Visit],
     ) -> None:
         """Diff the runtime's sessions against the records: C-level dict and set work only,
         unless a session started, resumed or left since the last pass."""
@@ -447,6 +536,7 @@ class SessionCallbackManager:
             for session_id, _key in current.items() - known.items():
                 handle = active.handles[session_id]
                 record = records.get(session_id)
+                new = record is None
                 if record is None:
                     record = records[session_id] = _Record(session_id, now)
                     self._attach_locked(record, handle)
@@ -459,7 +549,7 @@ class SessionCallbackManager:
                     self._attach_locked(record, handle)
                     if record.state is _DISCONNECTED:
                         self._resume_locked(record, now, events)
-                to_arm.append((session_id, record.context))
+                to_visit.append(_Visit(record, record.context, new))
             self._keys = current
         for session_id in records.keys() - current.keys():
             record = records[session_id]
@@ -470,7 +560,8 @@ class SessionCallbackManager:
             key = current.get(session_id)
             if key is not None and key == known.get(session_id) and session_id in records:
                 # Released, yet on the same connection: caches were cleared, not the tab closed.
-                to_arm.append((session_id, records[session_id].context))
+                record = records[session_id]
+                to_visit.append(_Visit(record, record.context, False))
 
     def _apply_releases_locked(
         self, released: dict[str, float], now: float, mono: float, events: list[_Event]
@@ -529,22 +620,31 @@ class SessionCallbackManager:
             self._keys.pop(session_id, None)
             self._beat_callbacks.pop(session_id, None)
             self._index_owner_locked(session_id, record.owner, None)
-            self._reported.discard(("session", session_id))
             record.state = _ENDED
             info = self._info_locked(record)
             record.handle = None
             events.append(_Event("end", info, record.callbacks.on_end, record.context))
+            self._ended.pop(session_id, None)  # re-inserted last, to keep the oldest first
+            self._ended[session_id] = mono + self._ended_kept_s
+
+    def _forget_ended_locked(self, mono: float) -> None:
+        """Drop the ended sessions that Streamlit no longer keeps (oldest first: cheap)."""
+        ended = self._ended
+        while ended:
+            session_id, until = next(iter(ended.items()))
+            if until > mono:
+                return
+            del ended[session_id]
 
     def _info_locked(self, record: _Record) -> SessionInfo:
         """The record as a SessionInfo; run counts and page are read from the runtime now."""
         handle = record.handle
         if handle is not None:
-            try:
-                record.script_runs = runtime.script_runs(handle)
-                page = runtime.page_hash(handle)
-            except AttributeError:
-                page = record.page_hash
-            if page != record.page_hash:
+            runs = runtime.script_runs(handle)
+            if runs is not None:
+                record.script_runs = runs
+            page = runtime.page_hash(handle)
+            if page is not None and page != record.page_hash:
                 record.page_hash = page
                 record.page = self._page_name_locked(handle, page)
         return SessionInfo(
@@ -570,20 +670,21 @@ class SessionCallbackManager:
     def _attach_locked(self, record: _Record, handle: Handle) -> None:
         """Follow the session's (new) connection: its client and a context for callbacks."""
         record.handle = handle
-        try:
-            details = runtime.client_details(handle)
-        except Exception:
-            self._report_once("client-details", "sessions: could not read a session's client")
-        else:
-            record.user_agent = details.user_agent
-            record.client_ip = details.client_ip
+        details = runtime.client_details(handle)
+        record.user_agent = details.user_agent
+        record.client_ip = details.client_ip
         if record.context is None:
             record.context = runtime.detached_context(handle)
 
-    def _set_owner_locked(self, record: _Record, owner: str | None) -> None:
-        if record.owner != owner:
-            self._index_owner_locked(record.session_id, record.owner, owner)
-            record.owner = owner
+    def _set_owner_locked(self, record: _Record, owner: str, events: list[_Event]) -> None:
+        old = record.owner
+        if old == owner:
+            return
+        if old is not None:
+            # Listeners get the record under the owner it leaves (the reaper keeps it for the end).
+            events.append(_Event("owner_change", self._info_locked(record), None, None))
+        self._index_owner_locked(record.session_id, old, owner)
+        record.owner = owner
 
     def _index_owner_locked(self, session_id: str, old: str | None, new: str | None) -> None:
         if old is not None:
@@ -606,23 +707,42 @@ class SessionCallbackManager:
     # -- calling out ------------------------------------------------------------------------
 
     def _emit(self, events: list[_Event]) -> None:
+        """Deliver a pass's events: each session's own callback first, then the listeners."""
         by_kind = self._by_kind
         for event in events:
+            if self._stopping:
+                return
             if event.callback is not None:
-                try:
-                    runtime.call_in_session(event.context, event.callback)
-                except BaseException:
-                    self._callback_failed(
-                        ("session", event.info.session_id),
-                        f"session {event.info.session_id}'s on_{event.kind} callback",
-                    )
-            if not event.to_listeners:
+                self._call_session(event, event.callback)
+            if event.kind == "end":
+                # Its last own callback is over: drop its log-once key, or it stays for good.
+                self._forget_failures(("session", event.info.session_id))
+            if event.to_listeners:
+                self._call_listeners(event, by_kind.get(event.kind, ()))
+
+    def _call_session(self, event: _Event, callback: SessionCallback) -> None:
+        try:
+            runtime.call_in_session(event.context, callback)
+        except BaseException:
+            self._callback_failed(
+                ("session", event.info.session_id),
+                f"session {event.info.session_id}'s on_{event.kind} callback",
+            )
+
+    def _call_listeners(
+        self, event: _Event, listeners: tuple[tuple[SessionListener, _Listener], ...]
+    ) -> None:
+        for fn, listener in listeners:
+            # Flags set under the lock by stop() / remove(): read on each call, so that
+            # neither lets another call through once it returned.
+            if self._stopping:
+                return
+            if listener.removed:
                 continue
-            for fn, listener in by_kind.get(event.kind, ()):
-                try:
-                    fn(event.info)
-                except BaseException:
-                    self._callback_failed(("listener", id(listener)), f"on_{event.kind} listener")
+            try:
+                fn(event.info)
+            except BaseException:
+                self._callback_failed(("listener", id(listener)), f"on_{event.kind} listener")
 
     def _callback_failed(self, key: object, what: str) -> None:
         with self._lock:
@@ -630,6 +750,10 @@ class SessionCallbackManager:
         if self._report_once(key, f"sessions: {what} raised; tracking goes on"):
             return
         logger.debug("sessions: %s raised again", what, exc_info=True)
+
+    def _forget_failures(self, key: object) -> None:
+        with self._lock:
+            self._reported.discard(key)
 
     def _report_once(self, key: object, message: str, *, exc_info: bool = True) -> bool:
         """Log ``message`` (with the exception being handled), the first time for ``key``."""

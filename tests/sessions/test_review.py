@@ -10,6 +10,7 @@ the manager's map followed by its end hook firing, in Streamlit's order.
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import threading
 import time
@@ -22,7 +23,10 @@ import pytest
 from sessions import SessionCallbackManager, SessionInfo, on_presence_change, reap_orphans
 from sessions import runtime as adapter
 from sessions.owner import new_owner_token
+from tests.sessions.tracker_server import TrackerServer, start_tracker_server
+from tests.support.fixtures import ServerFactory
 from tests.support.wait import wait_until
+from tests.support.ws_client import StreamlitWsClient
 
 DEADLINE_S = 20.0
 
@@ -140,6 +144,14 @@ class Recorder:
 
 
 TrackerFactory = Callable[..., SessionCallbackManager]
+
+
+@pytest.fixture(autouse=True)
+def quiet_tracker_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tracker logs tracebacks from its own thread; CPython 3.11 formats them with
+    ast.parse, which is not thread-safe against pytest formatting a failure at the same
+    moment ("AST constructor recursion depth mismatch"). These tests never read the log."""
+    monkeypatch.setattr(logging.getLogger("sessions.tracker"), "disabled", True)
 
 
 @pytest.fixture
@@ -277,7 +289,7 @@ def test_a_huge_heartbeat_interval_is_refused_or_works(
     tracker.add_listener(on_start=lambda info: started.set())
     wait_until(lambda: tracker.stats().passes >= 1, timeout=DEADLINE_S)
     bare.run(tracker, "s", owner=new_owner_token())
-    assert started.wait(5), "the tracker thread is dead: a registered session never started"
+    assert started.wait(3), "the tracker thread is dead: a registered session never started"
 
 
 @pytest.mark.parametrize("kind", ["on_session_start", "on_heartbeat", "on_session_end"])
@@ -345,6 +357,46 @@ def test_a_stopped_tracker_keeps_no_registrations(
             return  # refused with a clear error: fine
     assert tracker.live_session_count() == 0
     assert tracker._pending == []
+
+
+def test_a_run_that_finishes_after_its_session_ended_does_not_start_it_again(
+    make_tracker: TrackerFactory, listed: FakeRuntime
+) -> None:
+    """The tab closes while a script run is still going (Streamlit only asks it to stop), or
+    a worker pushes a rerun to a disconnected session; the run reaches register_session
+    after the session ENDED. register_session makes a fresh CONNECTED record for a session
+    whose browser is gone: a second start (own on_session_start again), and a second end on
+    the next pass. Presence flips on and off for nobody (a GPU service started for nothing)."""
+    tracker = make_tracker(heartbeat_interval_s=0.02, grace_s=0.0)
+    recorder = Recorder()
+    recorder.attach(tracker)
+    flips: list[bool] = []
+    on_presence_change(
+        tracker,
+        on_first_connected=lambda: flips.append(True),
+        on_last_disconnected=lambda: flips.append(False),
+    )
+    own_starts: list[str] = []
+    listed.connect("s")
+    wait_until(lambda: recorder.of("start", "s"), timeout=DEADLINE_S)  # seen by a tick
+    listed.close("s")
+    wait_until(lambda: recorder.of("end", "s"), timeout=DEADLINE_S)
+    assert flips == [True, False]
+
+    # The late run: the session is no longer in the runtime's active map.
+    listed._local.session_id = "s"
+    try:
+        tracker.register_session(
+            owner=new_owner_token(), on_session_start=lambda: own_starts.append("s")
+        )
+    finally:
+        listed._local.session_id = None
+    ticks = tracker.stats().ticks
+    wait_until(lambda: tracker.stats().ticks >= ticks + 5, timeout=DEADLINE_S)
+    assert len(recorder.of("start", "s")) == 1, recorder.events
+    assert len(recorder.of("end", "s")) == 1, recorder.events
+    assert flips == [True, False]
+    assert own_starts == [], "on_session_start ran for a session that had ended"
 
 
 # -- gaps: behaviour that holds, and had no test --------------------------------------------
@@ -551,3 +603,80 @@ def test_stop_returns_within_its_timeout_while_a_callback_is_stuck(
     finally:
         gate.release()
     wait_until(lambda: not tracker._thread.is_alive(), timeout=DEADLINE_S)
+
+
+# -- against a real server ------------------------------------------------------------------
+
+SERVER_GRACE_S = 1.0
+SERVER_HEARTBEAT_S = 2.0  # long, so that what the end hook does shows apart from the ticks
+
+
+@pytest.fixture(scope="module")
+def tracked(
+    streamlit_server_factory: ServerFactory, tmp_path_factory: pytest.TempPathFactory
+) -> TrackerServer:
+    return start_tracker_server(
+        streamlit_server_factory,
+        tmp_path_factory.mktemp("review"),
+        grace_s=SERVER_GRACE_S,
+        heartbeat_s=SERVER_HEARTBEAT_S,
+    )
+
+
+@pytest.mark.server
+def test_a_connected_tab_keeps_its_tasks_when_another_tab_of_its_owner_ends(
+    tracked: TrackerServer,
+) -> None:
+    """Tab B of an owner is away longer than the grace window (a laptop lid, ~1 min with the
+    default 30 s) and comes back inside disconnectedSessionTTL: Streamlit resumes the same
+    session, the tracker starts it anew with owner None, and the idle frontend does not rerun
+    (it reruns on reconnect only when a run or run_every fragment was going). When the
+    owner's other tab A ends, the reaper sees no live session of the owner and cancels the
+    job that the connected tab B shows."""
+    owner = new_owner_token()
+    with StreamlitWsClient(tracked.server.ws_url) as client:
+        tab_a = client.open(f"owner={owner}&job=1")
+        tab_b = client.open(f"owner={owner}")
+        assert tab_a.session_id and tab_b.session_id
+        tracked.events.wait_for("task", owner=owner, status="IN_PROGRESS")
+        tracked.events.wait_for("registered", sid=tab_b.session_id)
+
+        tab_b.drop()
+        tracked.ended(tab_b.session_id)  # past its grace window: ENDED; A keeps the job
+        tab_b.resume()  # Streamlit still holds the session: the same id comes back
+        restarted = tracked.events.wait_for("start", count=2, sid=tab_b.session_id)[1]
+        assert restarted["owner"] is None
+
+        tab_a.close()
+        tracked.ended(tab_a.session_id)
+        info = tracked.events.events("task", owner=owner)
+        assert [t["status"] for t in info if t["status"] in ("CANCELLING", "CANCELLED")] == [], (
+            "the reaper cancelled the job of an owner whose tab B is connected"
+        )
+        tab_b.close()
+        tracked.events.wait_for("end", count=2, sid=tab_b.session_id)
+
+
+@pytest.mark.server
+def test_after_a_resume_the_end_hook_is_armed_again(tracked: TrackerServer) -> None:
+    """Streamlit clears session caches on every disconnect; the tracker re-arms the hook from
+    its own thread once it sees the resume. A close after that is noticed by the hook (ms),
+    not by the next tick (up to SERVER_HEARTBEAT_S later)."""
+    with StreamlitWsClient(tracked.server.ws_url) as client:
+        session = client.open()
+        assert session.session_id
+        tracked.events.wait_for("start", sid=session.session_id)
+        session.drop()
+        tracked.events.wait_for("disconnect", sid=session.session_id)
+        session.resume()
+        # The pass that sees the resume re-arms the hook before it emits "resume".
+        tracked.events.wait_for("resume", sid=session.session_id)
+
+        session.close()
+        closed_at = session.closed_at
+        assert closed_at is not None
+        second = tracked.events.wait_for("disconnect", count=2, sid=session.session_id)[1]
+        assert second["disconnected_at"] - closed_at < 0.5, second
+        assert second["t"] - closed_at < 1.0, "seen by a tick, not by the end hook"
+        tracked.ended(session.session_id)
+        assert len(tracked.events.events("end", sid=session.session_id)) == 1
