@@ -37,4 +37,4 @@ def wait_until(
         if remaining <= 0:
             text = message() if callable(message) else message
             raise WaitTimeout(f"timed out after {timeout:g} s waiting for {text}")
-        time.sleep(min(interval, remaining))
+        time.sleep(min(interval, remaining))  # ok: poll interval
