@@ -8,10 +8,9 @@ the terminal gives.
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import streamlit as st
-from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from app import session, tasks
 from jobs import Job, JobParamError, Param, get_job
@@ -98,13 +97,22 @@ def _on_submit(job_key: str) -> None:
         )
 
 
+@runtime_checkable
+class _Upload(Protocol):
+    """What ``st.file_uploader`` returns, as far as the form needs it."""
+
+    name: str
+
+    def getvalue(self) -> bytes: ...
+
+
 def _raw_value(job: Job, param: Param) -> Any:
     value = st.session_state.get(widget_key(job, param))
     if param.kind != "file":
         return value
     if value is None:
         return None
-    if not isinstance(value, UploadedFile):
+    if not isinstance(value, _Upload):
         raise JobParamError(f"{param.name}: expected an uploaded file", param.name)
     _check_extension(param, value.name)
     return value.getvalue()

@@ -11,11 +11,9 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
-from streamlit import runtime
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app.services import services
-from sessions import owner_token
+from sessions import current_session_is_gone, owner_token
 
 _INITIALIZED = "initialized"
 _STATE = "app"
@@ -110,10 +108,7 @@ def browser_gone() -> bool:
     Such a run must do nothing: drawing is wasted, and registering would bring the
     session back to life on the Admin page.
     """
-    ctx = get_script_run_ctx(suppress_warning=True)
-    if ctx is None or not runtime.exists():
-        return False
-    return runtime.get_instance().is_active_session(ctx.session_id) is False
+    return current_session_is_gone()
 
 
 def enter_page() -> UserState:

@@ -4,7 +4,7 @@ from sessions.info import SessionInfo, SessionListener, SessionState
 from sessions.owner import OWNER_PARAM, owner_token
 from sessions.presence import on_presence_change
 from sessions.reaper import reap_orphans
-from sessions.runtime import TESTED_STREAMLIT_VERSIONS
+from sessions.runtime import TESTED_STREAMLIT_VERSIONS, current_session_is_gone
 from sessions.tracker import SessionCallbackManager, TrackerStats
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "SessionListener",
     "SessionState",
     "TrackerStats",
+    "current_session_is_gone",
     "on_presence_change",
     "owner_token",
     "reap_orphans",

@@ -295,6 +295,22 @@ def current_context() -> ScriptContext | None:
     return get_script_run_ctx(suppress_warning=True)
 
 
+def current_session_is_gone() -> bool:
+    """True in a script run whose session has no browser any more.
+
+    Streamlit keeps a closed tab's session for ``server.disconnectedSessionTTL``, and a
+    rerun pushed to it (streamlit-server-state does so) still runs the script.
+    """
+    context = current_context()
+    if context is None or not Runtime.exists():
+        return False
+    try:
+        return Runtime.instance().is_active_session(context.session_id) is False
+    except Exception:
+        _access_failed("ask whether a session is active")
+        return False
+
+
 def callback_context(session_id: str) -> ScriptContext | None:
     """From a script run: a context for that session's callbacks on another thread.
 
