@@ -127,9 +127,6 @@ class FairQueue(Generic[T]):
             heapq.heappush(self._heap, entry)
         return found
 
-    def __bool__(self) -> bool:
-        return bool(self._seq_of)
-
     def forget(self, owner: Hashable) -> None:
         """Drop the service history of an owner that has nothing queued or running."""
         if owner not in self._lanes:

@@ -195,14 +195,12 @@ class AsyncTaskManager:
                 )
             if old is not None:
                 self._replace_locked(old)
-            self._version += 1
-            record.version = self._version
+            record.version = self._next_version()
             if owned is None:
                 owned = self._tasks[owner] = {}
             owned[task_id] = record
             self._queue.push(record)
-            if self._listeners:
-                self._note_locked(record, events)
+            self._note_locked(record, events)
             self._dispatch_locked(events)
             snapshot = self._snapshot_locked(record)
         self._emit(events)
@@ -246,11 +244,7 @@ class AsyncTaskManager:
                     raise TimeoutError(
                         f"task {task_id!r} is still {record.status.name} after {timeout} s"
                     )
-                self._joiners += 1
-                try:
-                    self._changed.wait(remaining)
-                finally:
-                    self._joiners -= 1
+                self._wait_for_change_locked(remaining)
             return self._snapshot_locked(record)
 
     # -- cancelling -------------------------------------------------------------------
@@ -334,12 +328,8 @@ class AsyncTaskManager:
                 self._release_runner_if_drained_locked()
             return
         with self._lock:
-            while self._running or len(self._queue):
-                self._joiners += 1
-                try:
-                    self._changed.wait()
-                finally:
-                    self._joiners -= 1
+            while self._running or self._queue:
+                self._wait_for_change_locked(None)
             self._runner_released = True
         self._runner.shutdown(wait=True)
         self._deadlines.close()
@@ -404,7 +394,7 @@ class AsyncTaskManager:
 
     def _release_runner_if_drained_locked(self) -> None:
         """After shutdown(wait=False): free the runner once the last task is done."""
-        if self._runner_released or self._running or len(self._queue):
+        if self._runner_released or self._running or self._queue:
             return
         self._runner_released = True
         self._runner.shutdown(wait=False)
@@ -464,6 +454,14 @@ class AsyncTaskManager:
         self._emit(events)
 
     # -- state changes (all under the lock) -------------------------------------------
+
+    def _wait_for_change_locked(self, timeout: float | None) -> None:
+        """Wait until a task becomes final; finishing tasks notify only while someone waits."""
+        self._joiners += 1
+        try:
+            self._changed.wait(timeout)
+        finally:
+            self._joiners -= 1
 
     def _next_version(self) -> int:
         self._version += 1

@@ -34,6 +34,10 @@ ADMIN_PAGE = "pages/2_Admin.py"
 AppFactory = Callable[..., AppTest]
 
 
+#: Opens a page in a new browser context: a new user with a tab of their own.
+UserFactory = Callable[[], Page]
+
+
 @pytest.fixture
 def make_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[AppFactory]:
     """Builds AppTests of a page with a browser time zone; cancels their tasks afterwards."""
@@ -127,7 +131,7 @@ def app_server(streamlit_server_factory: ServerFactory) -> StreamlitServer:
 
 
 @pytest.fixture
-def new_user(app_server: StreamlitServer, browser: Browser) -> Iterator[Callable[[], Page]]:
+def new_user(app_server: StreamlitServer, browser: Browser) -> Iterator[UserFactory]:
     """Opens a new user: a browser context of its own (a separate tab, cookies, token)."""
     contexts: list[BrowserContext] = []
 

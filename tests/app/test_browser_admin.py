@@ -5,8 +5,6 @@ Users and the operator are browser contexts of their own, against one real serve
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
@@ -15,6 +13,7 @@ from tests.app.conftest import (
     DOCS,
     LONG_BATCH,
     LONG_PI,
+    UserFactory,
     log_in_as_admin,
     open_page,
     owner_in_url,
@@ -25,8 +24,6 @@ from tests.app.conftest import (
 from tests.support.server import StreamlitServer
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
-
-UserFactory = Callable[[], Page]
 
 
 def admin_page(new_user: UserFactory, server: StreamlitServer) -> Page:

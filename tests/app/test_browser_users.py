@@ -7,7 +7,6 @@ whole module.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -18,6 +17,7 @@ from tests.app.conftest import (
     LONG_BATCH,
     LONG_PI,
     SHORT_BATCH,
+    UserFactory,
     log_in_as_admin,
     no_traceback,
     open_page,
@@ -29,7 +29,6 @@ from tests.support.server import StreamlitServer
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
-UserFactory = Callable[[], Page]
 RUNNING = re.compile(r"^Running · (\d+)%")
 
 

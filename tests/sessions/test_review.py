@@ -112,6 +112,17 @@ class FakeRuntime:
             notify(session_id, time.monotonic())
 
 
+def record_presence(tracker: SessionCallbackManager) -> list[bool]:
+    """The presence flips of ``tracker``: True on first connected, False on last gone."""
+    flips: list[bool] = []
+    on_presence_change(
+        tracker,
+        on_first_connected=lambda: flips.append(True),
+        on_last_disconnected=lambda: flips.append(False),
+    )
+    return flips
+
+
 class Recorder:
     """A global listener that records (kind, session id, owner) for every event."""
 
@@ -370,12 +381,7 @@ def test_a_run_that_finishes_after_its_session_ended_does_not_start_it_again(
     tracker = make_tracker(heartbeat_interval_s=0.02, grace_s=0.0)
     recorder = Recorder()
     recorder.attach(tracker)
-    flips: list[bool] = []
-    on_presence_change(
-        tracker,
-        on_first_connected=lambda: flips.append(True),
-        on_last_disconnected=lambda: flips.append(False),
-    )
+    flips = record_presence(tracker)
     own_starts: list[str] = []
     listed.connect("s")
     wait_until(lambda: recorder.of("start", "s"), timeout=DEADLINE_S)  # seen by a tick
@@ -527,12 +533,7 @@ def test_concurrent_runs_and_closes_give_one_start_and_one_end_each(
     tracker = make_tracker(heartbeat_interval_s=0.005, grace_s=1.0)
     recorder = Recorder()
     recorder.attach(tracker)
-    flips: list[bool] = []
-    on_presence_change(
-        tracker,
-        on_first_connected=lambda: flips.append(True),
-        on_last_disconnected=lambda: flips.append(False),
-    )
+    flips = record_presence(tracker)
     own: dict[str, list[str]] = {}
     own_lock = threading.Lock()
 
