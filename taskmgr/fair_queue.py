@@ -16,6 +16,8 @@ class _Owned(Protocol):
 
 
 T = TypeVar("T", bound=_Owned)
+#: An owner's place in the heap: (tick of its last service, arrival, owner).
+_Key = tuple[int, int, Hashable]
 
 
 class _Lane(Generic[T]):
@@ -49,8 +51,8 @@ class FairQueue(Generic[T]):
         self._lanes: dict[Hashable, _Lane[T]] = {}
         self._seq_of: dict[T, int] = {}
         self._last_served: dict[Hashable, int] = {}
-        self._heap: list[tuple[int, int, Hashable]] = []
-        self._in_heap: set[Hashable] = set()
+        self._heap: list[_Key] = []
+        self._key_of: dict[Hashable, _Key] = {}  # each owner's one entry in the heap
         self._ticks = itertools.count()
         self._arrivals = itertools.count()
 
@@ -74,10 +76,10 @@ class FairQueue(Generic[T]):
         lane.items.append(item)
         lane.seqs.append(seq)
         self._seq_of[item] = seq
-        if owner not in self._in_heap:
-            tick = self._last_served.get(owner, self._NEVER)
-            heapq.heappush(self._heap, (tick, next(self._arrivals), owner))
-            self._in_heap.add(owner)
+        if owner not in self._key_of:
+            key = (self._last_served.get(owner, self._NEVER), next(self._arrivals), owner)
+            heapq.heappush(self._heap, key)
+            self._key_of[owner] = key
 
     def remove(self, item: T) -> bool:
         """Take a queued item out (its owner's heap entry is dropped lazily)."""
@@ -98,14 +100,14 @@ class FairQueue(Generic[T]):
 
     def pop_next(self, may_serve: Callable[[Hashable], bool] | None = None) -> T | None:
         """The next item in fair order among owners that ``may_serve`` allows (all if None)."""
-        skipped: list[tuple[int, int, Hashable]] = []
+        skipped: list[_Key] = []
         found: T | None = None
         while self._heap:
             entry = heapq.heappop(self._heap)
             owner = entry[2]
             lane = self._lanes.get(owner)
             if lane is None:
-                self._in_heap.discard(owner)
+                del self._key_of[owner]
                 continue
             if may_serve is not None and not may_serve(owner):
                 skipped.append(entry)
@@ -118,10 +120,12 @@ class FairQueue(Generic[T]):
             tick = next(self._ticks)
             self._last_served[owner] = tick
             if lane.items:
-                heapq.heappush(self._heap, (tick, entry[1], owner))
+                key = (tick, entry[1], owner)
+                heapq.heappush(self._heap, key)
+                self._key_of[owner] = key
             else:
                 del self._lanes[owner]
-                self._in_heap.discard(owner)
+                del self._key_of[owner]
             break
         for entry in skipped:
             heapq.heappush(self._heap, entry)
@@ -147,21 +151,13 @@ class FairQueue(Generic[T]):
         index = lanes[mine].index(seq)
         if len(lanes) == 1:
             return index + 1
-        my_key = self._heap_key(mine)
+        key_of = self._key_of
+        my_key = key_of[mine]
         ahead = index
-        for key in self._heap:
-            owner = key[2]
-            lane = lanes.get(owner)
-            if lane is None or owner == mine:
-                continue
+        for owner, lane in lanes.items():
             length = len(lane.items)
-            ahead += min(length, index)
-            if length > index and key < my_key:
-                ahead += 1
+            if length <= index:
+                ahead += length
+            elif owner != mine:
+                ahead += index + (key_of[owner] < my_key)
         return ahead + 1
-
-    def _heap_key(self, owner: Hashable) -> tuple[int, int, Hashable]:
-        for key in self._heap:
-            if key[2] == owner:
-                return key
-        raise AssertionError(f"owner {owner!r} has queued items but no heap entry")

@@ -1,11 +1,12 @@
 """AsyncTaskManager: one bounded pool shared fairly by every session of a server.
 
 State lives in TaskRecords guarded by one lock; callers get immutable
-TaskSnapshots. A task is handed to the runner only when a worker is free. A worker that
-finishes a task takes the next one in fair order itself; with none left it
-lingers briefly on a lock that a new submission releases (cheaper than a new
-runner call in a burst), then returns its thread. Nothing ever polls: an idle
-manager costs no CPU.
+TaskSnapshots. A task is handed to the runner only when a worker is free. A worker
+that finishes a task hands it in to the lock without waiting for it (whoever holds
+the lock settles it: see combining.py) and receives its next task in fair order;
+with none left it lingers briefly on a lock that a new submission releases (cheaper
+than a new runner call in a burst), then returns its thread. Nothing ever polls: an
+idle manager costs no CPU.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from cachetools import TTLCache
 
+from taskmgr.combining import CombiningLock
 from taskmgr.context import TaskContext
 from taskmgr.deadlines import DeadlineTimer
 from taskmgr.errors import ManagerClosed, QueueFull, TaskCancelled, UnknownTask
@@ -64,15 +66,28 @@ class _ExpiringRecords(TTLCache[_Key, TaskRecord]):
         return key, record
 
 
-class _IdleWorker:
-    """A worker waiting for a handoff: the dispatcher sets ``task`` and releases ``wake``."""
+class _Worker:
+    """One worker thread's two mailboxes.
 
-    __slots__ = ("task", "wake")
+    ``settled`` is released once the task it handed in is settled: ``upcoming`` is
+    then its next task (None: none queued) and ``events`` what it owes the
+    listeners. ``wake`` is released when a task is handed to it while it lingers.
+    """
+
+    __slots__ = ("events", "settled", "task", "upcoming", "wake")
 
     def __init__(self) -> None:
+        self.events: list[TaskSnapshot] = []
+        self.upcoming: TaskRecord | None = None
         self.task: TaskRecord | None = None
+        self.settled = threading.Lock()
+        self.settled.acquire()
         self.wake = threading.Lock()
         self.wake.acquire()
+
+
+#: What a worker hands in: the task it ran, how that went, and itself, to be given more.
+_HandedIn = tuple[TaskRecord, _Outcome, _Worker]
 
 
 class AsyncTaskManager:
@@ -107,8 +122,8 @@ class AsyncTaskManager:
         self.result_ttl_s = result_ttl_s
         self.max_results = max_results
 
-        self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
+        self._lock: CombiningLock[_HandedIn] = CombiningLock(self._settle_handed_in)
+        self._changed = threading.Condition(self._lock.lock)
         if runner is not None and runner.max_workers < max_workers:
             raise ValueError(
                 f"the runner has {runner.max_workers} workers but max_workers={max_workers}: "
@@ -120,7 +135,7 @@ class AsyncTaskManager:
         self._finished = _ExpiringRecords(max_results, result_ttl_s, self._forget_locked)
         self._running: set[TaskRecord] = set()
         self._running_per_owner: dict[Owner, int] = {}
-        self._idle: list[_IdleWorker] = []
+        self._idle: list[_Worker] = []
         # None when owners are uncapped: the queue then skips a call per dispatch.
         self._may_serve = self._under_cap if max_running_per_owner is not None else None
         self._joiners = 0
@@ -357,40 +372,52 @@ class AsyncTaskManager:
         in its own ``_turn`` call, so a worker keeps no finished task's result alive.
         """
         record: TaskRecord | None = handed.pop()
-        idle = _IdleWorker()
+        worker = _Worker()
         while record is not None:
-            record = self._turn(record, idle)
+            record = self._turn(record, worker)
 
-    def _turn(self, record: TaskRecord, idle: _IdleWorker) -> TaskRecord | None:
-        """Run one task and finish it; return this worker's next task, or None to stop."""
-        outcome = self._call(record)
-        events: list[TaskSnapshot] = []
-        lingering = False
-        with self._lock:
-            self._finish_locked(record, outcome, events)
+    def _turn(self, record: TaskRecord, worker: _Worker) -> TaskRecord | None:
+        """Run one task and hand it in; return this worker's next task, or None to stop."""
+        self._lock.hand_in((record, self._call(record), worker))
+        del record
+        worker.settled.acquire()  # by this thread, or by the lock's holder as it releases
+        upcoming, worker.upcoming = worker.upcoming, None
+        events, worker.events = worker.events, []
+        self._emit(events)
+        return upcoming if upcoming is not None else self._linger(worker)
+
+    def _settle_handed_in(self, handed_in: list[_HandedIn]) -> None:
+        """Under the lock: finish what workers handed in and give each its next task.
+
+        Every event goes to a worker, to be emitted there: whichever thread holds the
+        lock (a script's, say) never runs listeners for other tasks. A worker with
+        nothing to do joins the idle list here, keeping its slot.
+        """
+        for record, outcome, worker in handed_in:
+            self._finish_locked(record, outcome, worker.events)
             upcoming = self._queue.pop_next(self._may_serve)
+            worker.task = None
             if upcoming is not None:
-                self._start_locked(upcoming, events)
-                if self._queue:
-                    self._dispatch_locked(events)
-            elif not self._closed:
-                idle.task = None
-                self._idle.append(idle)
-                lingering = True
-        del record, outcome
-        if events:
-            self._emit(events)
-        return self._linger(idle) if lingering else upcoming
+                self._start_locked(upcoming, worker.events)
+            elif self._closed:
+                worker.wake.release()  # nothing more will come: its linger ends at once
+            else:
+                self._idle.append(worker)
+            worker.upcoming = upcoming
+        if self._queue:  # a cap lifted by a later task in the batch: the last worker tells
+            self._dispatch_locked(handed_in[-1][2].events)
+        for _, _, worker in handed_in:
+            worker.settled.release()
 
-    def _linger(self, idle: _IdleWorker) -> TaskRecord | None:
+    def _linger(self, worker: _Worker) -> TaskRecord | None:
         """Wait for a handoff; None when none came in time (the thread goes back)."""
-        if not idle.wake.acquire(timeout=LINGER_S):
+        if not worker.wake.acquire(timeout=LINGER_S):
             with self._lock:
-                if idle in self._idle:
-                    self._idle.remove(idle)
+                if worker in self._idle:
+                    self._idle.remove(worker)
                     return None
-            idle.wake.acquire()  # a dispatcher took us just as we timed out: its release is due
-        return idle.task
+            worker.wake.acquire()  # a dispatcher took us just as we timed out: its release is due
+        return worker.task
 
     def _release_runner_if_drained_locked(self) -> None:
         """After shutdown(wait=False): free the runner once the last task is done."""
@@ -401,9 +428,9 @@ class AsyncTaskManager:
         self._deadlines.close()
 
     def _release_idle_locked(self) -> None:
-        for idle in self._idle:
-            idle.task = None
-            idle.wake.release()
+        for worker in self._idle:
+            worker.task = None
+            worker.wake.release()
         self._idle.clear()
 
     def _call(self, record: TaskRecord) -> _Outcome:
@@ -456,7 +483,13 @@ class AsyncTaskManager:
     # -- state changes (all under the lock) -------------------------------------------
 
     def _wait_for_change_locked(self, timeout: float | None) -> None:
-        """Wait until a task becomes final; finishing tasks notify only while someone waits."""
+        """Wait until a task becomes final; finishing tasks notify only while someone waits.
+
+        Tasks handed in meanwhile are settled first (the wait lets the lock go without
+        a look at them); if there were any, that is the change: the caller looks again.
+        """
+        if self._lock.settle_locked():
+            return
         self._joiners += 1
         try:
             self._changed.wait(timeout)
@@ -479,9 +512,9 @@ class AsyncTaskManager:
                 return
             self._start_locked(record, events)
             if self._idle:
-                idle = self._idle.pop()
-                idle.task = record
-                idle.wake.release()
+                worker = self._idle.pop()
+                worker.task = record
+                worker.wake.release()
                 continue
             try:
                 self._runner.start(partial(self._work, [record]))

@@ -568,7 +568,7 @@ def test_many_short_lived_owners_leave_bounded_bookkeeping(gate: Gate) -> None:
         assert len(mgr._tasks) <= 10
         assert set(queue._last_served) <= set(mgr._tasks)
         assert queue._lanes == {} and queue._seq_of == {}
-        assert len(queue._heap) <= 1 and len(queue._in_heap) <= 1
+        assert len(queue._heap) <= 1 and len(queue._key_of) <= 1
         assert mgr._running_per_owner == {}
 
 
