@@ -22,44 +22,51 @@ class CombiningLock(Generic[Item]):
 
     ``settle(items)`` runs under the lock, on whichever thread holds it. No item is
     ever stranded: an item is queued before its thread tries the lock, and every
-    holder settles what it finds before it lets the lock go (on leaving ``with``,
-    or through ``settle_locked`` before a Condition's wait releases it).
+    release looks for items left meanwhile. ``acquire``/``release`` make it the lock
+    of a ``threading.Condition`` too, whose wait then settles as it lets the lock go.
     """
 
     def __init__(self, settle: Callable[[list[Item]], None]) -> None:
-        self.lock = threading.Lock()  # also the lock of the owner's Conditions
+        self._lock = threading.Lock()
         self._settle = settle
         self._handed_in: deque[Item] = deque()
 
-    def __enter__(self) -> None:
-        self.lock.acquire()
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return self._lock.acquire(blocking, timeout)
+
+    def release(self) -> None:
+        """Settle what was handed in, let the lock go, then settle what came meanwhile."""
+        try:
+            if self._handed_in:
+                self._settle_taken()
+        finally:
+            self._lock.release()
+        self._settle_if_free()
+
+    __enter__ = acquire
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._handed_in:
-            self.settle_locked()
-        self.lock.release()
-        # Handed in between that check and the release, by a thread that found it taken.
-        while self._handed_in and self.lock.acquire(blocking=False):
-            try:
-                self.settle_locked()
-            finally:
-                self.lock.release()
+        self.release()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
 
     def hand_in(self, item: Item) -> None:
         """Queue ``item``; settle it now if the lock is free, else its holder will."""
         self._handed_in.append(item)
-        while self._handed_in and self.lock.acquire(blocking=False):
-            try:
-                self.settle_locked()
-            finally:
-                self.lock.release()
+        self._settle_if_free()
 
-    def settle_locked(self) -> bool:
-        """Under the lock: settle every item handed in so far, oldest first; any?"""
+    def _settle_if_free(self) -> None:
+        # A thread that found the lock taken left its item; if it is free now, settle.
+        while self._handed_in and self._lock.acquire(blocking=False):
+            try:
+                self._settle_taken()
+            finally:
+                self._lock.release()
+
+    def _settle_taken(self) -> None:
         handed_in = self._handed_in
         items = []
         while handed_in:  # one popleft at a time: a hand_in may append meanwhile
             items.append(handed_in.popleft())
-        if items:
-            self._settle(items)
-        return bool(items)
+        self._settle(items)

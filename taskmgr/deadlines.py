@@ -51,11 +51,22 @@ class DeadlineTimer:
                 return deadline
             heapq.heappush(self._heap, (deadline.when, next(self._seq), deadline))
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-                self._thread.start()
+                self._start_thread()
             elif self._heap[0][2] is deadline:
                 self._cond.notify()
         return deadline
+
+    def _start_thread(self) -> None:
+        """Start the sleeping thread; if the system has no thread to give, the deadline
+        stays queued and the next ``schedule`` tries again (never raise: callers hold
+        the task manager's lock)."""
+        thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:
+            logger.exception("could not start the deadline thread; timeouts wait for it")
+            return
+        self._thread = thread
 
     def cancel(self, deadline: Deadline) -> None:
         """Forget a deadline; the heap is compacted once most of it is cancelled."""

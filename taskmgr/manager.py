@@ -85,6 +85,10 @@ class _Worker:
         self.wake = threading.Lock()
         self.wake.acquire()
 
+    def take_events(self) -> list[TaskSnapshot]:
+        events, self.events = self.events, []
+        return events
+
 
 #: What a worker hands in: the task it ran, how that went, and itself, to be given more.
 _HandedIn = tuple[TaskRecord, _Outcome, _Worker]
@@ -123,7 +127,7 @@ class AsyncTaskManager:
         self.max_results = max_results
 
         self._lock: CombiningLock[_HandedIn] = CombiningLock(self._settle_handed_in)
-        self._changed = threading.Condition(self._lock.lock)
+        self._changed = threading.Condition(self._lock)  # type: ignore[arg-type]
         if runner is not None and runner.max_workers < max_workers:
             raise ValueError(
                 f"the runner has {runner.max_workers} workers but max_workers={max_workers}: "
@@ -368,22 +372,22 @@ class AsyncTaskManager:
     def _work(self, handed: list[TaskRecord]) -> None:
         """A worker: run tasks in fair order until none comes within LINGER_S.
 
-        The first task arrives in a list that is emptied at once, and each task runs
-        in its own ``_turn`` call, so a worker keeps no finished task's result alive.
+        The first task arrives in a list that is emptied at once, and the finished
+        task is unbound before the wait for the next, so a worker (lingering or busy)
+        keeps no finished task's result alive.
         """
         record: TaskRecord | None = handed.pop()
         worker = _Worker()
         while record is not None:
-            record = self._turn(record, worker)
+            self._lock.hand_in((record, self._call(record), worker))
+            del record
+            record = self._next_task(worker)
 
-    def _turn(self, record: TaskRecord, worker: _Worker) -> TaskRecord | None:
-        """Run one task and hand it in; return this worker's next task, or None to stop."""
-        self._lock.hand_in((record, self._call(record), worker))
-        del record
+    def _next_task(self, worker: _Worker) -> TaskRecord | None:
+        """Once this worker's task is settled, tell the listeners; then its next task."""
         worker.settled.acquire()  # by this thread, or by the lock's holder as it releases
         upcoming, worker.upcoming = worker.upcoming, None
-        events, worker.events = worker.events, []
-        self._emit(events)
+        self._emit(worker.take_events())
         return upcoming if upcoming is not None else self._linger(worker)
 
     def _settle_handed_in(self, handed_in: list[_HandedIn]) -> None:
@@ -393,21 +397,23 @@ class AsyncTaskManager:
         lock (a script's, say) never runs listeners for other tasks. A worker with
         nothing to do joins the idle list here, keeping its slot.
         """
-        for record, outcome, worker in handed_in:
-            self._finish_locked(record, outcome, worker.events)
-            upcoming = self._queue.pop_next(self._may_serve)
-            worker.task = None
-            if upcoming is not None:
-                self._start_locked(upcoming, worker.events)
-            elif self._closed:
-                worker.wake.release()  # nothing more will come: its linger ends at once
-            else:
-                self._idle.append(worker)
-            worker.upcoming = upcoming
-        if self._queue:  # a cap lifted by a later task in the batch: the last worker tells
-            self._dispatch_locked(handed_in[-1][2].events)
-        for _, _, worker in handed_in:
-            worker.settled.release()
+        try:
+            for record, outcome, worker in handed_in:
+                self._finish_locked(record, outcome, worker.events)
+                upcoming = self._queue.pop_next(self._may_serve)
+                worker.task = None
+                if upcoming is not None:
+                    self._start_locked(upcoming, worker.events)
+                elif self._closed:
+                    worker.wake.release()  # nothing more will come: its linger ends at once
+                else:
+                    self._idle.append(worker)
+                worker.upcoming = upcoming
+            if self._queue:  # a cap lifted by a later task in the batch: the last worker tells
+                self._dispatch_locked(handed_in[-1][2].events)
+        finally:  # even after a bug above: a worker never waits for ever
+            for _, _, worker in handed_in:
+                worker.settled.release()
 
     def _linger(self, worker: _Worker) -> TaskRecord | None:
         """Wait for a handoff; None when none came in time (the thread goes back)."""
@@ -415,8 +421,10 @@ class AsyncTaskManager:
             with self._lock:
                 if worker in self._idle:
                     self._idle.remove(worker)
-                    return None
-            worker.wake.acquire()  # a dispatcher took us just as we timed out: its release is due
+                handed = worker.task is not None
+            if not handed:
+                return None
+            worker.wake.acquire()  # a dispatcher took us just as we timed out: released
         return worker.task
 
     def _release_runner_if_drained_locked(self) -> None:
@@ -424,8 +432,11 @@ class AsyncTaskManager:
         if self._runner_released or self._running or self._queue:
             return
         self._runner_released = True
-        self._runner.shutdown(wait=False)
         self._deadlines.close()
+        try:  # this may run while settling someone else's task: never let it raise there
+            self._runner.shutdown(wait=False)
+        except Exception:
+            logger.exception("releasing the runner after shutdown failed")
 
     def _release_idle_locked(self) -> None:
         for worker in self._idle:
@@ -485,11 +496,9 @@ class AsyncTaskManager:
     def _wait_for_change_locked(self, timeout: float | None) -> None:
         """Wait until a task becomes final; finishing tasks notify only while someone waits.
 
-        Tasks handed in meanwhile are settled first (the wait lets the lock go without
-        a look at them); if there were any, that is the change: the caller looks again.
+        The wait lets the lock go through ``CombiningLock.release``, which settles what
+        workers handed in meanwhile (and so notifies this very waiter if one ended).
         """
-        if self._lock.settle_locked():
-            return
         self._joiners += 1
         try:
             self._changed.wait(timeout)

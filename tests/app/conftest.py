@@ -8,6 +8,7 @@ helpers at the end of this file.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -110,7 +111,19 @@ SERVER_ENV = {
 UI_TIMEOUT_MS = 30_000
 expect.set_options(timeout=UI_TIMEOUT_MS)
 VIEWPORT = {"width": 1400, "height": 1000}
-DOCS = REPO_ROOT / "docs"
+
+
+def screenshot_path(name: str) -> Path:
+    """Where a browser test saves a screenshot: docs/ (shown by the README) when
+    UPDATE_SCREENSHOTS=1, else build/screenshots/ (ignored by git): a test run
+    leaves the working tree as it found it."""
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        folder = REPO_ROOT / "docs"
+    else:
+        folder = REPO_ROOT / "build" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
 
 #: Jobs that run long enough to watch (and cancel): tens of seconds at least.
 LONG_BATCH = {"Steps": "2000", "Seconds per step": "0.05"}

@@ -10,13 +10,13 @@ from playwright.sync_api import Locator, Page, expect
 
 from app.admin_tables import short
 from tests.app.conftest import (
-    DOCS,
     LONG_BATCH,
     LONG_PI,
     UserFactory,
     log_in_as_admin,
     open_page,
     owner_in_url,
+    screenshot_path,
     start_job,
     status_line,
     task_card,
@@ -64,8 +64,7 @@ def test_admin_lists_both_sessions_and_their_tasks_and_updates_itself(
     row = task_row(admin, alice, alices)
     first = row.inner_text()
     expect(row).not_to_have_text(first)  # progress and elapsed move on with no click
-    DOCS.mkdir(exist_ok=True)
-    admin.screenshot(path=DOCS / "admin.png", full_page=True)
+    admin.screenshot(path=screenshot_path("admin.png"), full_page=True)
 
 
 def test_closing_a_tab_ends_its_session_and_cancels_its_task(

@@ -12,7 +12,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.app.conftest import (
-    DOCS,
     JOB_TABS,
     LONG_BATCH,
     LONG_PI,
@@ -21,6 +20,7 @@ from tests.app.conftest import (
     log_in_as_admin,
     no_traceback,
     open_page,
+    screenshot_path,
     start_job,
     status_line,
     task_card,
@@ -74,8 +74,7 @@ def test_progress_and_chart_advance_without_a_click(
     expect(status_line(card)).not_to_have_text(re.compile(rf"^Running · {first}%"))
 
     assert percent(page, task_id) > first
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=DOCS / "jobs.png", full_page=True)
+    page.screenshot(path=screenshot_path("jobs.png"), full_page=True)
 
 
 def test_cancel_stops_a_running_job(new_user: UserFactory, app_server: StreamlitServer) -> None:

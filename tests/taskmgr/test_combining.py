@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from taskmgr import AsyncTaskManager, TaskContext, TaskSnapshot, TaskStatus
 from taskmgr.combining import CombiningLock
 from tests.support.wait import wait_until
@@ -29,7 +31,7 @@ def test_an_item_handed_in_to_a_free_lock_is_settled_at_once_by_its_thread() -> 
     lock.hand_in(1)
     assert ledger.settled == [1]
     assert ledger.threads == [threading.current_thread().name]
-    assert not lock.lock.locked()
+    assert not lock.locked()
 
 
 def test_an_item_handed_in_while_the_lock_is_held_is_settled_by_the_holder() -> None:
@@ -51,16 +53,28 @@ def test_an_item_handed_in_while_the_lock_is_held_is_settled_by_the_holder() -> 
     other.join(WAIT_S)
 
 
-def test_settle_locked_takes_care_of_items_before_a_condition_releases_the_lock() -> None:
+def test_a_condition_on_the_lock_settles_items_as_its_wait_lets_the_lock_go() -> None:
     ledger = _Ledger()
     lock = CombiningLock(ledger)
-    changed = threading.Condition(lock.lock)
+    changed = threading.Condition(lock)  # type: ignore[arg-type]
     with lock:
         threading.Thread(target=lock.hand_in, args=(3,)).start()
         wait_until(lambda: lock._handed_in, message="the item to be handed in")
-        lock.settle_locked()
-        assert ledger.settled == [3]
-        assert not changed.wait(0)  # the Condition still works on the inner lock
+        assert not changed.wait(0.01)  # nobody notifies: the wait times out...
+        assert ledger.settled == [3]  # ...but letting the lock go settled the item
+    assert not lock.locked()
+
+
+def test_the_lock_is_let_go_even_when_settling_raises() -> None:
+    def settle(items: list[int]) -> None:
+        raise RuntimeError("settling failed")
+
+    lock = CombiningLock(settle)
+    with pytest.raises(RuntimeError, match="settling failed"), lock:
+        hander = threading.Thread(target=lock.hand_in, args=(1,))
+        hander.start()
+        hander.join(WAIT_S)
+    assert not lock.locked()
 
 
 def test_many_threads_handing_in_under_contention_settle_every_item_exactly_once() -> None:
@@ -89,7 +103,7 @@ def test_many_threads_handing_in_under_contention_settle_every_item_exactly_once
         thread.join(WAIT_S)
     expected = sorted(n * per_thread + i for n in range(threads_n - 1) for i in range(per_thread))
     assert sorted(ledger.settled) == expected
-    assert not lock._handed_in and not lock.lock.locked()
+    assert not lock._handed_in and not lock.locked()
 
 
 # -- in the manager ---------------------------------------------------------------------
