@@ -1,0 +1,50 @@
+"""The benchmarks still run: a short run of each prints every figure beside its baseline.
+
+The figures themselves are not asserted (machines differ; see bench/); only that each
+section is measured and compared, so a change cannot quietly break a benchmark.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_bench(*args: str, timeout: float) -> str:
+    done = subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_task_manager_benchmark_prints_every_ratio() -> None:
+    out = run_bench("bench/bench_taskmgr.py", "--quick", timeout=100)
+    for label in ("1 owner", "50 owners"):
+        assert re.search(rf"AsyncTaskManager {label} +[\d,]+ +ratio \d+\.\d\dx", out), out
+    assert re.search(r"at a 50 ms GIL switch interval: .* ratio \d+\.\d\dx", out), out
+    assert re.search(r"ours +median \d+\.\d{3} +p99 \d+\.\d{3}", out), out
+    assert re.search(r"ours \(cancel -> CANCELLED\) +median \d+\.\d{3}", out), out
+    assert re.search(r"ours, max_results=1,000 +\d+\.\d +ratio 0\.\d\dx", out), out
+    assert re.search(r"raw \d+\.\d\d +ours \d+\.\d\d", out), out
+
+
+@pytest.mark.server
+def test_the_session_benchmark_prints_latencies_and_the_baseline_ratio() -> None:
+    out = run_bench(
+        "bench/bench_sessions.py", "--sizes", "3", "--graces", "0", "--budget-s", "60", timeout=110
+    )
+    assert re.search(r"baseline / tracker = [\d,.]+x", out), out
+    assert re.search(r"Worst end latency past the grace window: [\d.]+ ms", out), out
+    assert re.search(r"^ +0 +none +\d+ +\d+ +\d+\.\d{3} +\d+\.\d{3}$", out, re.MULTILINE), out
