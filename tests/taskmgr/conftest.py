@@ -58,3 +58,15 @@ def gate() -> Iterator[Gate]:
 
 def noop(ctx: TaskContext, value: Any = None) -> Any:
     return value
+
+
+def start_shutdown(
+    mgr: AsyncTaskManager, *, wait: bool = True, cancel: bool = True
+) -> threading.Thread:
+    """``mgr.shutdown`` on a thread of its own, for a test that acts while it waits;
+    join the thread with a deadline and check ``is_alive()`` to see it returned."""
+    thread = threading.Thread(
+        target=mgr.shutdown, kwargs={"wait": wait, "cancel": cancel}, daemon=True
+    )
+    thread.start()
+    return thread

@@ -31,7 +31,7 @@ from taskmgr import (
     UnknownTask,
 )
 
-from .conftest import WAIT_S, Gate, noop
+from .conftest import WAIT_S, Gate, noop, start_shutdown
 
 #: How long to wait for something that, without the bug, happens at once. Short enough
 #: that a test demonstrating a hang fails in seconds, long enough for a noisy machine.
@@ -521,17 +521,10 @@ def test_shutdown_waits_for_a_task_handed_to_a_worker_that_has_not_woken_yet() -
     mgr.submit("first", noop)
     assert held.wait(WAIT_S)
     mgr.submit("second", noop)  # handed to the held worker
-    done = threading.Event()
-
-    def shut() -> None:
-        mgr.shutdown(wait=True, cancel=True)
-        done.set()
-
-    thread = threading.Thread(target=shut)
-    thread.start()
+    shutting = start_shutdown(mgr)
     go_on.set()
-    assert done.wait(WAIT_S), "shutdown did not return"
-    thread.join(WAIT_S)
+    shutting.join(WAIT_S)
+    assert not shutting.is_alive(), "shutdown did not return"
     assert mgr.get_result("second").status is TaskStatus.CANCELLED
     assert mgr._idle == [] and mgr._runner_released
     assert all(not t.is_alive() for t in runner.inner._executor._threads)

@@ -32,7 +32,7 @@ from taskmgr import (
 )
 from taskmgr.deadlines import DeadlineTimer
 from tests.support.wait import wait_until
-from tests.taskmgr.conftest import WAIT_S, Gate, noop
+from tests.taskmgr.conftest import WAIT_S, Gate, noop, start_shutdown
 
 #: How long to wait for something that, without the bug, happens at once.
 SHORT_WAIT_S = 4.0
@@ -142,24 +142,18 @@ def test_shutdown_wait_returns_when_the_last_task_is_handed_in_just_as_it_starts
     handed in just as it starts waiting, is settled and shutdown returns. (Reviewed commit:
     it hung for ever with every worker idle.)"""
     release = threading.Event()
-    done = threading.Event()
 
     mgr = AsyncTaskManager(max_workers=1, runner=_DaemonRunner(1))
     mgr.submit("t", _task_released_by(release))
     _finish_as_the_waiter_waits(mgr, release)
 
-    def shut() -> None:
-        mgr.shutdown(wait=True, cancel=False)
-        done.set()
-
-    thread = threading.Thread(target=shut, daemon=True)
-    thread.start()
-    returned = done.wait(SHORT_WAIT_S)
+    shutting = start_shutdown(mgr, cancel=False)
+    shutting.join(SHORT_WAIT_S)
+    returned = not shutting.is_alive()
     if not returned:
         with mgr._lock:  # rescue: settling the stranded task lets shutdown finish
             pass
-    assert done.wait(WAIT_S)
-    thread.join(WAIT_S)
+    shutting.join(WAIT_S)
     assert returned, "shutdown(wait=True) hung: the last task's hand-in was never settled"
     assert mgr.get_result("t").status is TaskStatus.SUCCESS
 
@@ -440,16 +434,9 @@ def test_shutdown_with_cancel_under_load_gives_every_task_one_final_event() -> N
     for owner, n in keys:
         mgr.submit(n, work, owner=owner)
     wait_until(lambda: sum(finals.values()) >= 50, message="some tasks to finish")
-    done = threading.Event()
-
-    def shut() -> None:
-        mgr.shutdown(wait=True, cancel=True)
-        done.set()
-
-    thread = threading.Thread(target=shut)
-    thread.start()
-    assert done.wait(WAIT_S), "shutdown did not return"
-    thread.join(WAIT_S)
+    shutting = start_shutdown(mgr)
+    shutting.join(WAIT_S)
+    assert not shutting.is_alive(), "shutdown did not return"
     assert all(snap.status.is_final for snap in mgr.list_all_tasks())
     assert set(finals) == set(keys) and set(finals.values()) == {1}
     assert set(runs.values()) <= {1}
