@@ -33,12 +33,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: the test helpers live in tests/support
     sys.path.insert(0, str(ROOT))
 
+from tests.sessions.tracker_server import APP, tracker_env  # noqa: E402
 from tests.support.event_log import EventLog  # noqa: E402
 from tests.support.server import StreamlitServer  # noqa: E402
 from tests.support.wait import WaitTimeout, wait_until  # noqa: E402
 from tests.support.ws_client import StreamlitWsClient, WsSession  # noqa: E402
 
-APP = ROOT / "tests" / "sessions" / "apps" / "tracker_app.py"
 HEARTBEAT_S = 2.0
 NAIVE_POLL_S = 2.0
 TICKS_PER_CPU_SAMPLE = 4
@@ -159,9 +159,7 @@ def run_server(
     server = StreamlitServer(
         APP,
         env={
-            "SESSIONS_EVENTS_FILE": str(events_path),
-            "SESSIONS_GRACE_S": str(grace_s),
-            "SESSIONS_HEARTBEAT_S": str(HEARTBEAT_S),
+            **tracker_env(events_path, grace_s=grace_s, heartbeat_s=HEARTBEAT_S),
             "TASKMGR_MAX_WORKERS": "8",
             "TASKMGR_MAX_QUEUED_PER_OWNER": "10",
             "TEST_LOG_HEARTBEATS": "0",

@@ -35,12 +35,8 @@ class CombiningLock(Generic[Item]):
         return self._lock.acquire(blocking, timeout)
 
     def release(self) -> None:
-        """Settle what was handed in, let the lock go, then settle what came meanwhile."""
-        try:
-            if self._handed_in:
-                self._settle_taken()
-        finally:
-            self._lock.release()
+        """Let the lock go, then settle what was handed in while it was taken."""
+        self._lock.release()
         self._settle_if_free()
 
     __enter__ = acquire
@@ -57,16 +53,13 @@ class CombiningLock(Generic[Item]):
         self._settle_if_free()
 
     def _settle_if_free(self) -> None:
-        # A thread that found the lock taken left its item; if it is free now, settle.
-        while self._handed_in and self._lock.acquire(blocking=False):
+        """Settle what was handed in, unless another thread holds the lock (it will)."""
+        handed_in = self._handed_in
+        while handed_in and self._lock.acquire(blocking=False):
             try:
-                self._settle_taken()
+                items = []
+                while handed_in:  # one popleft at a time: a hand_in may append meanwhile
+                    items.append(handed_in.popleft())
+                self._settle(items)
             finally:
                 self._lock.release()
-
-    def _settle_taken(self) -> None:
-        handed_in = self._handed_in
-        items = []
-        while handed_in:  # one popleft at a time: a hand_in may append meanwhile
-            items.append(handed_in.popleft())
-        self._settle(items)

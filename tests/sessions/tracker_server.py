@@ -34,6 +34,15 @@ class TrackerServer:
         return self.events.wait_for("end", sid=session_id)[0]
 
 
+def tracker_env(events_path: Path, *, grace_s: float, heartbeat_s: float) -> dict[str, str]:
+    """What the tracker test app reads: where to record its events, and the tracker's timings."""
+    return {
+        "SESSIONS_EVENTS_FILE": str(events_path),
+        "SESSIONS_GRACE_S": str(grace_s),
+        "SESSIONS_HEARTBEAT_S": str(heartbeat_s),
+    }
+
+
 def start_tracker_server(
     factory: ServerFactory,
     tmp_path: Path,
@@ -52,9 +61,7 @@ def start_tracker_server(
     server = factory(
         APP,
         env={
-            "SESSIONS_EVENTS_FILE": str(events_path),
-            "SESSIONS_GRACE_S": str(grace_s),
-            "SESSIONS_HEARTBEAT_S": str(heartbeat_s),
+            **tracker_env(events_path, grace_s=grace_s, heartbeat_s=heartbeat_s),
             "TASKMGR_MAX_WORKERS": "4",
             **(env or {}),
         },
