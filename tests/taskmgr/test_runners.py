@@ -1,0 +1,58 @@
+"""The runners package: the old import path, and the coroutine runner's own promises."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from taskmgr import AsyncTaskManager
+from taskmgr.runners import AsyncioRunner
+
+from .conftest import WAIT_S
+
+
+def test_the_old_runner_module_still_imports() -> None:
+    from taskmgr import runner, runners
+
+    assert runner.ThreadPoolRunner is runners.ThreadPoolRunner
+    assert runner.TaskRunner is runners.TaskRunner
+
+
+def test_work_cancelled_before_its_first_step_still_runs_to_its_end() -> None:
+    """The manager learns a task's outcome only from its work: that work must run."""
+    runner = AsyncioRunner(10)
+    ended = threading.Semaphore(0)
+    outcomes: list[str] = []
+
+    async def work() -> None:
+        try:
+            await asyncio.sleep(3600)
+            outcomes.append("slept")
+        except asyncio.CancelledError:
+            outcomes.append("cancelled")
+        ended.release()
+
+    try:
+        for _ in range(50):
+            runner.start(work, "w")()  # cancel at once, before the loop saw it
+        for _ in range(50):
+            assert ended.acquire(timeout=WAIT_S)
+    finally:
+        runner.shutdown(wait=True)
+    assert outcomes == ["cancelled"] * 50
+    assert runner.loop_thread is not None and not runner.loop_thread.is_alive()
+
+
+def test_a_shut_down_runner_refuses_work_and_shuts_down_again_quietly() -> None:
+    runner = AsyncioRunner(1)
+    runner.shutdown(wait=True)
+    runner.shutdown(wait=True)
+    with pytest.raises(RuntimeError, match="shut down"):
+        runner.start(asyncio.sleep, "late")  # type: ignore[arg-type]
+
+
+def test_a_coroutine_runner_with_fewer_slots_than_max_async_is_refused() -> None:
+    with pytest.raises(ValueError, match="max_async=8"):
+        AsyncTaskManager(max_async=8, async_runner=AsyncioRunner(4))
