@@ -93,9 +93,9 @@ class AsyncioRunner:
         return self._watchdog.health()
 
     @property
-    def loop_thread(self) -> threading.Thread | None:
-        """The loop's thread once started (tests check that it ends at shutdown)."""
-        return self._thread
+    def threads(self) -> list[threading.Thread]:
+        """The loop's thread and its watchdog's, once started (they end at shutdown)."""
+        return [t for t in (self._thread, self._watchdog.thread) if t is not None]
 
     def _started_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:

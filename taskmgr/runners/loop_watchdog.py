@@ -77,6 +77,10 @@ class LoopWatchdog:
                 self._answered.set()
             self._cond.notify()
 
+    @property
+    def thread(self) -> threading.Thread | None:
+        return self._thread
+
     def join(self, timeout: float | None = None) -> None:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)

@@ -116,8 +116,3 @@ def agate() -> Iterator[AsyncGate]:
     g = AsyncGate()
     yield g
     g.release()
-
-
-def loop_threads() -> list[threading.Thread]:
-    """The threads of the managers' event loops and their watchdogs still alive."""
-    return [t for t in threading.enumerate() if t.name.startswith("taskmgr-loop")]

@@ -9,10 +9,10 @@ import threading
 
 import pytest
 
-from taskmgr import AsyncTaskManager, QueueFull, TaskContext, TaskStatus
+from taskmgr import AsyncioRunner, AsyncTaskManager, QueueFull, TaskContext, TaskStatus
 from tests.support.wait import wait_until
 
-from .conftest import WAIT_S, AsyncGate, Gate, loop_threads, noop
+from .conftest import WAIT_S, AsyncGate, Gate, noop
 
 
 def test_one_task_awaits_a_thousand_calls_at_once(manager: AsyncTaskManager) -> None:
@@ -158,18 +158,19 @@ def test_shutdown_with_coroutines_running_leaves_no_pending_task_or_thread(
         started.release()
         await asyncio.gather(ctx.asleep(3600), background(ctx))
 
+    runner = AsyncioRunner(20)
     with caplog.at_level(logging.WARNING, logger="asyncio"):
-        mgr = AsyncTaskManager(max_workers=1, max_async=20)
+        mgr = AsyncTaskManager(max_workers=1, max_async=20, async_runner=runner)
         for i in range(30):
             mgr.submit(i, job, {"i": i})
         for _ in range(20):
             assert started.acquire(timeout=WAIT_S)
-        assert loop_threads()
+        assert len(runner.threads) == 2
         mgr.shutdown(wait=True, cancel=True)
         statuses = {mgr.get_result(i).status for i in range(30)}
         gc.collect()
     assert statuses == {TaskStatus.CANCELLED}
-    assert loop_threads() == []
+    assert not any(thread.is_alive() for thread in runner.threads)
     assert "destroyed but it is pending" not in caplog.text
     assert not [w for w in recwarn if "never awaited" in str(w.message)]
 
@@ -187,7 +188,8 @@ def test_shutdown_without_wait_ends_the_loop_after_the_last_coroutine(
             await agate.wait()  # ignores the cancel until the test lets it go
         return "late"
 
-    mgr = AsyncTaskManager(max_workers=1)
+    runner = AsyncioRunner(100)
+    mgr = AsyncTaskManager(max_workers=1, async_runner=runner)
     mgr.submit("s", stubborn)
     assert sleeping.wait(WAIT_S)
     mgr.shutdown(wait=False, cancel=True)
@@ -196,7 +198,10 @@ def test_shutdown_without_wait_ends_the_loop_after_the_last_coroutine(
     assert mgr.stats().cancelling == 1
     agate.release()
     assert mgr.join("s", timeout=WAIT_S).status is TaskStatus.CANCELLED
-    wait_until(lambda: not loop_threads(), message="the loop threads to end")
+    wait_until(
+        lambda: not any(thread.is_alive() for thread in runner.threads),
+        message="the loop's threads to end",
+    )
 
 
 def test_a_coroutine_that_blocks_the_loop_is_named_in_stats(

@@ -42,7 +42,8 @@ def test_work_cancelled_before_its_first_step_still_runs_to_its_end() -> None:
     finally:
         runner.shutdown(wait=True)
     assert outcomes == ["cancelled"] * 50
-    assert runner.loop_thread is not None and not runner.loop_thread.is_alive()
+    assert len(runner.threads) == 2
+    assert not any(thread.is_alive() for thread in runner.threads)
 
 
 def test_a_shut_down_runner_refuses_work_and_shuts_down_again_quietly() -> None:
