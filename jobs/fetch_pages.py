@@ -38,6 +38,8 @@ async def fetch_pages(
             nonlocal in_flight
             async with limit:
                 in_flight += 1
+                if not rows and in_flight == min(concurrency, pages):
+                    publish(f"0/{pages:,} pages fetched, {in_flight} in flight")  # at once
                 started = loop.time()
                 try:
                     payload, size = await fetch_page(api.port, page)
