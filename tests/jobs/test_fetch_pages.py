@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 
@@ -13,6 +16,15 @@ from jobs.orders_api import PAGE_SIZE, OrdersApi, fetch_page, page_of, sample_or
 from taskmgr import AsyncTaskManager, TaskStatus
 from taskmgr.async_lane import is_coroutine_function
 from tests.jobs.conftest import WAIT_S, Recorder, run_job, start_job
+
+T = TypeVar("T")
+
+
+def run_apart(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on a thread of its own: the suite's browser tests leave a loop
+    running on the main thread, where ``asyncio.run`` refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result(timeout=WAIT_S)
 
 
 def test_it_is_an_async_job() -> None:
@@ -97,7 +109,7 @@ def test_the_api_answers_bad_requests_plainly(request_line: str, status: str) ->
             writer.close()
             return answer
 
-    answer = asyncio.run(ask())
+    answer = run_apart(ask())
     assert answer.split(b" ")[1].decode() == status
 
 
@@ -106,6 +118,6 @@ def test_fetch_page_reads_one_page() -> None:
         async with OrdersApi(latency_s=0.001) as api:
             return await fetch_page(api.port, 3)
 
-    payload, size = asyncio.run(fetch())
+    payload, size = run_apart(fetch())
     assert payload["page"] == 3 and size > 0
     assert payload["orders"] == page_of(sample_orders(), 3)
