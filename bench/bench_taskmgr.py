@@ -142,7 +142,20 @@ def cancel_latency(samples: int) -> dict[str, list[float]]:
 
 
 def async_throughput(n_tasks: int, runs: int) -> dict[str, float]:
-    """Tasks per second for ``n_tasks`` short tasks, plain functions against coroutines."""
+    """Tasks per second for ``n_tasks`` short tasks: plain functions, coroutines, and the
+    same coroutines as bare asyncio tasks on one loop (asyncio's own cost, no manager)."""
+
+    def raw_asyncio() -> float:
+        async def short() -> None:
+            await asyncio.sleep(0)
+
+        async def run_all() -> float:
+            loop = asyncio.get_running_loop()
+            start = time.perf_counter()
+            await asyncio.gather(*(loop.create_task(short()) for _ in range(n_tasks)))
+            return time.perf_counter() - start
+
+        return asyncio.run(run_all())
 
     def measure(kind: str) -> float:
         with AsyncTaskManager(WORKERS, max_queued_per_owner=n_tasks) as mgr:
@@ -170,10 +183,10 @@ def async_throughput(n_tasks: int, runs: int) -> dict[str, float]:
             done.wait()
             return time.perf_counter() - start
 
-    times: dict[str, list[float]] = {"plain": [], "async": []}
+    times: dict[str, list[float]] = {"plain": [], "async": [], "raw_asyncio": []}
     for _ in range(runs):
         for kind, values in times.items():
-            values.append(measure(kind))
+            values.append(raw_asyncio() if kind == "raw_asyncio" else measure(kind))
     return {kind: n_tasks / statistics.median(values) for kind, values in times.items()}
 
 
@@ -353,6 +366,8 @@ def main() -> None:
     print(f"  plain functions ({WORKERS} workers)   {at['plain']:>10,.0f}")
     ratio = at["async"] / at["plain"]
     print(f"  async def (max_async=100)   {at['async']:>10,.0f}   ratio {ratio:.2f}x")
+    raw = at["raw_asyncio"]
+    print(f"  raw asyncio, one loop       {raw:>10,.0f}   async def / raw {at['async'] / raw:.2f}x")
 
     acl = async_cancel_latency(samples // 5)
     print(f"\nCancel-to-final latency, task blocked in a long await ({samples // 5} samples, ms)")

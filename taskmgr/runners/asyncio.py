@@ -26,6 +26,10 @@ from taskmgr.snapshot import LoopHealth
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
+#: How long a shutdown waits for tasks left on the loop (spawned by jobs that have ended)
+#: to unwind once cancelled.
+UNWIND_S = 5.0
+
 
 class _Run:
     """One work item on the loop: its asyncio task and the tasks it spawned."""
@@ -56,9 +60,12 @@ _current_run: contextvars.ContextVar[_Run] = contextvars.ContextVar("taskmgr_cur
 class AsyncioRunner:
     """Runs coroutine work on one event loop thread, up to ``max_async`` at once."""
 
-    def __init__(self, max_async: int, *, name: str = "taskmgr-loop") -> None:
+    def __init__(
+        self, max_async: int, *, name: str = "taskmgr-loop", unwind_s: float = UNWIND_S
+    ) -> None:
         self.max_async = max_async
         self._name = name
+        self._unwind_s = unwind_s
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -161,7 +168,7 @@ class AsyncioRunner:
         asyncio.set_event_loop(loop)
         try:
             loop.run_forever()
-            _unwind(loop)
+            _unwind(loop, self._unwind_s)
         finally:
             asyncio.set_event_loop(None)
             loop.close()
@@ -182,12 +189,22 @@ def _track_spawned(
     return task
 
 
-def _unwind(loop: asyncio.AbstractEventLoop) -> None:
-    """After the loop stopped: cancel what is left and let it finish, as ``asyncio.run`` does."""
+def _unwind(loop: asyncio.AbstractEventLoop, unwind_s: float) -> None:
+    """After the loop stopped: cancel what is left and let it finish, as ``asyncio.run`` does,
+    but give up on tasks that ignore the cancel for ``unwind_s`` (a shutdown must end)."""
     left = asyncio.all_tasks(loop)
     for task in left:
         task.cancel()
     if left:
-        loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+        _, stubborn = loop.run_until_complete(asyncio.wait(left, timeout=unwind_s))
+        if stubborn:
+            for task in stubborn:  # reported here, by name: not again when collected
+                task._log_destroy_pending = False  # type: ignore[attr-defined]
+            logger.warning(
+                "%d task(s) ignored their cancel for %g s at shutdown and were abandoned: %s",
+                len(stubborn),
+                unwind_s,
+                ", ".join(sorted(task.get_name() for task in stubborn)[:10]),
+            )
     loop.run_until_complete(loop.shutdown_asyncgens())
     loop.run_until_complete(loop.shutdown_default_executor())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 
 import pytest
@@ -52,6 +53,35 @@ def test_a_shut_down_runner_refuses_work_and_shuts_down_again_quietly() -> None:
     runner.shutdown(wait=True)
     with pytest.raises(RuntimeError, match="shut down"):
         runner.start(asyncio.sleep, "late")  # type: ignore[arg-type]
+
+
+def test_shutdown_gives_up_on_a_leftover_task_that_ignores_its_cancel(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runner = AsyncioRunner(10, unwind_s=0.2)
+    left_behind = threading.Event()
+
+    async def deaf() -> None:
+        while True:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                continue  # ignores every cancel: only an abandon ends it
+
+    async def work() -> None:
+        asyncio.get_running_loop().create_task(deaf(), name="deaf")
+        await asyncio.sleep(0)  # deaf starts waiting: the cancel at our end reaches it
+        left_behind.set()
+
+    mgr = AsyncTaskManager(max_workers=1, max_async=10, async_runner=runner)
+    with caplog.at_level(logging.WARNING, logger="taskmgr.runners.asyncio"):
+        runner.start(work, "w")
+        assert left_behind.wait(WAIT_S)
+        mgr.shutdown(wait=True)
+    assert not any(thread.is_alive() for thread in runner.threads)
+    assert "1 task(s) ignored their cancel for 0.2 s at shutdown and were abandoned: deaf" in (
+        caplog.text
+    )
 
 
 def test_a_coroutine_runner_with_fewer_slots_than_max_async_is_refused() -> None:
