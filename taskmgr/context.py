@@ -57,7 +57,7 @@ class TaskContext:
         ``math.inf`` sleeps until cancelled.
         """
         timeout = _sleep_seconds("ctx.sleep()", seconds)
-        if self._record.is_async:
+        if self._record.is_async and _on_an_event_loop():  # a thread of its own may sleep
             raise TypeError(
                 "ctx.sleep() would block the event loop that every async task shares: "
                 "use `await ctx.asleep(seconds)` in an async def task"
@@ -90,6 +90,14 @@ class TaskContext:
     def output(self, status: Any, data: Any) -> None:
         """streamlit-octostar-utils' form of ``report(data=data)``; ``status`` is ignored."""
         self.report(data=data)
+
+
+def _on_an_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _sleep_seconds(what: str, seconds: float) -> float | None:

@@ -252,6 +252,20 @@ def test_ctx_sleep_in_a_coroutine_is_refused_with_a_pointer_to_asleep(
     assert "await ctx.asleep(seconds)" in str(final.error)
 
 
+def test_ctx_sleep_is_fine_in_a_thread_a_coroutine_hands_work_to(
+    manager: AsyncTaskManager,
+) -> None:
+    def blocking_part(ctx: TaskContext) -> str:
+        ctx.sleep(0.001)  # on a thread of asyncio.to_thread: it blocks nothing shared
+        return "slept"
+
+    async def job(ctx: TaskContext) -> str:
+        return await asyncio.to_thread(blocking_part, ctx)
+
+    manager.submit("j", job)
+    assert manager.join("j", timeout=WAIT_S).result == "slept"
+
+
 def test_a_plain_function_that_returns_a_coroutine_fails_with_advice(
     manager: AsyncTaskManager, recwarn: pytest.WarningsRecorder
 ) -> None:
