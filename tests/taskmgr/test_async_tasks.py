@@ -344,3 +344,19 @@ def test_max_async_must_be_a_positive_whole_number() -> None:
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="max_async must be a whole number"):
             AsyncTaskManager(max_async=bad)  # type: ignore[arg-type]
+
+
+def test_a_task_submitted_from_a_coroutine_is_not_its_child(
+    manager: AsyncTaskManager, agate: AsyncGate
+) -> None:
+    """Tasks a job spawns die with it; a task it submits to the manager does not."""
+
+    async def submitter(ctx: TaskContext) -> None:
+        manager.submit("follow-up", agate.task, {"value": "outlived its submitter"})
+
+    manager.submit("submitter", submitter)
+    assert manager.join("submitter", timeout=WAIT_S).status is TaskStatus.SUCCESS
+    agate.wait_started()
+    assert manager.get_result("follow-up").status is TaskStatus.IN_PROGRESS
+    agate.release()
+    assert manager.join("follow-up", timeout=WAIT_S).result == "outlived its submitter"
