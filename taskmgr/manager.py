@@ -523,7 +523,8 @@ class AsyncTaskManager:
             loop = asyncio.get_running_loop()
             timer = loop.call_later(record.timeout_s, self._on_timeout, record)
         try:
-            return await fn(TaskContext(self, record), **kwargs), None, None, False
+            result = await self._async_runner.call(fn, TaskContext(self, record), kwargs)
+            return result, None, None, False
         except (TaskCancelled, asyncio.CancelledError):
             return _CANCELLED
         except BaseException as exc:

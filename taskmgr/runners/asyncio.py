@@ -15,13 +15,16 @@ import contextlib
 import contextvars
 import logging
 import threading
-from collections.abc import Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from taskmgr.runners.loop_watchdog import LoopWatchdog
 from taskmgr.runners.protocol import CancelWork, CoroutineWork
 from taskmgr.snapshot import LoopHealth
+
+if TYPE_CHECKING:
+    from taskmgr.context import TaskContext
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -82,6 +85,11 @@ class AsyncioRunner:
         else:
             loop.call_soon_threadsafe(self._spawn, run)
         return partial(self._cancel, loop, run)
+
+    async def call(
+        self, fn: Callable[..., Awaitable[Any]], ctx: TaskContext, kwargs: Mapping[str, Any]
+    ) -> Any:
+        return await fn(ctx, **kwargs)
 
     def shutdown(self, wait: bool) -> None:
         with self._lock:

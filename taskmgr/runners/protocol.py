@@ -9,10 +9,13 @@ implements these few methods and nothing else changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from taskmgr.snapshot import LoopHealth
+
+if TYPE_CHECKING:
+    from taskmgr.context import TaskContext
 
 #: One coroutine task's work: the manager's wrapper, which awaits the job and settles it.
 CoroutineWork = Callable[[], Coroutine[Any, Any, None]]
@@ -43,6 +46,12 @@ class CoroutineRunner(Protocol):
 
     def start(self, work: CoroutineWork, label: str) -> CancelWork:
         """Schedule ``work`` now (must not block); ``label`` names it in ``health()``."""
+
+    async def call(
+        self, fn: Callable[..., Awaitable[Any]], ctx: TaskContext, kwargs: Mapping[str, Any]
+    ) -> Any:
+        """Await the job itself (``work`` does so through here): on this loop, or, for a
+        distributed runner, on a worker, awaiting its future."""
 
     def shutdown(self, wait: bool) -> None:
         """Stop once the work started so far has ended; with ``wait``, until then."""
