@@ -153,6 +153,7 @@ class AsyncTaskManager:
             )
         self._async_runner: CoroutineRunner = async_runner or AsyncioRunner(max_async)
         self._async = AsyncLane(max_async, max_running_per_owner)
+        self._async_ended: list[tuple[TaskRecord, _Outcome]] = []  # the loop thread's only
         self._queue: FairQueue[TaskRecord] = FairQueue()
         self._tasks: dict[Owner, dict[Hashable, TaskRecord]] = {}
         self._finished = _ExpiringRecords(max_results, result_ttl_s, self._forget_locked)
@@ -504,11 +505,24 @@ class AsyncTaskManager:
     # -- running (the event loop) -----------------------------------------------------
 
     async def _work_async(self, record: TaskRecord) -> None:
-        """A coroutine task on the loop: await it, then settle it and start the next."""
+        """A coroutine task on the loop: await it, then leave it to be settled.
+
+        Tasks that end in the same loop iteration are settled together, at its end,
+        under one acquisition of the lock: the loop thread does not queue on it per task.
+        """
         outcome = await self._call_async(record)
+        ended = self._async_ended
+        ended.append((record, outcome))
+        if len(ended) == 1:
+            asyncio.get_running_loop().call_soon(self._settle_async)
+
+    def _settle_async(self) -> None:
+        """On the loop thread: finish the coroutine tasks that ended, start the next ones."""
+        ended, self._async_ended = self._async_ended, []
         events: list[TaskSnapshot] = []
         with self._lock:
-            self._finish_locked(record, outcome, events)
+            for record, outcome in ended:
+                self._finish_locked(record, outcome, events)
             self._dispatch_async_locked(events)
         self._emit(events)
 
@@ -626,7 +640,8 @@ class AsyncTaskManager:
             self._note_locked(record, events)
             try:
                 work = partial(self._work_async, record)
-                lane.running[record] = self._async_runner.start(work, _label(record))
+                label = partial(_label, record)
+                lane.running[record] = self._async_runner.start(work, label)
             except BaseException as exc:
                 logger.exception("the event loop could not take a coroutine task")
                 self._release_worker_locked(record)

@@ -39,7 +39,7 @@ class _Run:
 
     __slots__ = ("cancel_pending", "children", "label", "started", "task", "work")
 
-    def __init__(self, work: CoroutineWork, label: str) -> None:
+    def __init__(self, work: CoroutineWork, label: Callable[[], str]) -> None:
         self.work = work
         self.label = label
         self.task: asyncio.Task[None] | None = None
@@ -77,9 +77,11 @@ class AsyncioRunner:
         self._runs: set[_Run] = set()  # touched on the loop thread only
         self._watchdog = LoopWatchdog(self._describe)
 
-    def start(self, work: CoroutineWork, label: str) -> CancelWork:
+    def start(self, work: CoroutineWork, label: Callable[[], str]) -> CancelWork:
         run = _Run(work, label)
-        loop = self._started_loop()
+        loop = self._loop
+        if loop is None or self._closed:  # the lock only for the first start (or a refusal)
+            loop = self._started_loop()
         if threading.get_ident() == self._loop_thread_id:
             self._spawn(run)
         else:
@@ -140,9 +142,7 @@ class AsyncioRunner:
         assert self._loop is not None
         context = contextvars.Context()
         context.run(_current_run.set, run)
-        run.task = asyncio.Task(
-            self._execute(run), loop=self._loop, name=run.label, context=context
-        )
+        run.task = asyncio.Task(self._execute(run), loop=self._loop, context=context)
         if not self._runs:
             self._watchdog.arm(True)
         self._runs.add(run)
@@ -156,7 +156,7 @@ class AsyncioRunner:
         except asyncio.CancelledError:
             pass
         except BaseException:
-            logger.exception("coroutine work %s failed outside its job", run.label)
+            logger.exception("coroutine work %s failed outside its job", run.label())
         finally:
             for child in list(run.children):
                 child.cancel()
@@ -169,7 +169,7 @@ class AsyncioRunner:
         is stalled; the copies keep it safe should the loop move on meanwhile)."""
         for run in list(self._runs):
             if task is run.task or task in run.children:
-                return run.label
+                return run.label()
         return None
 
     def _serve(self, loop: asyncio.AbstractEventLoop) -> None:

@@ -144,7 +144,8 @@ class LoopWatchdog:
         )
         answered.wait()
         held = time.monotonic() - sent
-        with self._cond:
+        with self._cond:  # one change: a reader never sees the stall over but not its length
             self._stalled_since = None
             self._blocking = None
+            self._max_lag_s = max(self._max_lag_s, held)
         logger.warning("task %s let the event loop go after %.2f s", label, held)

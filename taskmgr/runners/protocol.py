@@ -44,8 +44,9 @@ class CoroutineRunner(Protocol):
 
     max_async: int
 
-    def start(self, work: CoroutineWork, label: str) -> CancelWork:
-        """Schedule ``work`` now (must not block); ``label`` names it in ``health()``."""
+    def start(self, work: CoroutineWork, label: Callable[[], str]) -> CancelWork:
+        """Schedule ``work`` now (must not block); ``label()`` names it in ``health()``
+        (called only then: most work is never named)."""
 
     async def call(
         self, fn: Callable[..., Awaitable[Any]], ctx: TaskContext, kwargs: Mapping[str, Any]

@@ -37,7 +37,7 @@ def test_work_cancelled_before_its_first_step_still_runs_to_its_end() -> None:
 
     try:
         for _ in range(50):
-            runner.start(work, "w")()  # cancel at once, before the loop saw it
+            runner.start(work, lambda: "w")()  # cancel at once, before the loop saw it
         for _ in range(50):
             assert ended.acquire(timeout=WAIT_S)
     finally:
@@ -52,7 +52,7 @@ def test_a_shut_down_runner_refuses_work_and_shuts_down_again_quietly() -> None:
     runner.shutdown(wait=True)
     runner.shutdown(wait=True)
     with pytest.raises(RuntimeError, match="shut down"):
-        runner.start(asyncio.sleep, "late")  # type: ignore[arg-type]
+        runner.start(asyncio.sleep, lambda: "late")  # type: ignore[arg-type]
 
 
 def test_shutdown_gives_up_on_a_leftover_task_that_ignores_its_cancel(
@@ -75,7 +75,7 @@ def test_shutdown_gives_up_on_a_leftover_task_that_ignores_its_cancel(
 
     mgr = AsyncTaskManager(max_workers=1, max_async=10, async_runner=runner)
     with caplog.at_level(logging.WARNING, logger="taskmgr.runners.asyncio"):
-        runner.start(work, "w")
+        runner.start(work, lambda: "w")
         assert left_behind.wait(WAIT_S)
         mgr.shutdown(wait=True)
     assert not any(thread.is_alive() for thread in runner.threads)
