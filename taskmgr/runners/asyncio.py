@@ -5,7 +5,8 @@ thread (and its watchdog's). Both start with the first coroutine. Each task's
 work runs as an asyncio task in a fresh context; the tasks it spawns (``gather``,
 ``create_task``) are tracked, and those still pending when it ends are cancelled, so
 a failed ``gather`` leaves nothing running. At shutdown whatever is left unwinds
-before the loop closes: no task is ever destroyed while pending.
+before the loop closes, so no task is destroyed while pending (one that ignores its
+cancel for ``UNWIND_S`` is given up, with a warning, so that the shutdown ends).
 """
 
 from __future__ import annotations
