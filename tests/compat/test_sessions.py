@@ -157,3 +157,15 @@ def test_constructing_the_manager_gives_the_one_instance_and_no_thread(cls: type
     assert all(each is made[0] for each in made)
     assert cls.get_handler() is made[0]
     assert threading.active_count() == threads
+
+
+def test_register_session_outside_a_script_run_tracks_nothing() -> None:
+    """Ours only: octostar stores a registration without a context, which kills its
+    monitoring thread at the next tick (docs/compat.md)."""
+    manager = CompatSessions()
+    started: list[bool] = []
+    before = dict(manager.active_sessions)
+    registration = manager.register_session(on_session_start=lambda: started.append(True))
+    assert uuid.UUID(registration)
+    assert started == [True]
+    assert manager.active_sessions == before
