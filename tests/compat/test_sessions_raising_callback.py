@@ -20,7 +20,10 @@ WATCHED_TICKS = 3
 def test_a_raising_heartbeat_callback(
     name: str, streamlit_server_factory: ServerFactory, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    app = start_session_server(name, streamlit_server_factory, tmp_path_factory.mktemp(name))
+    quick = {"SESSIONS_HEARTBEAT_S": "0.5", "SESSIONS_GRACE_S": "1"}  # ours only
+    app = start_session_server(
+        name, streamlit_server_factory, tmp_path_factory.mktemp(name), env=quick
+    )
     try:
         raiser = fields(app.open("raise_heartbeat=1"))
         other_session = app.open()
