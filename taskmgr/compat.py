@@ -221,7 +221,10 @@ class AsyncTaskManager:
             run = self._live.get(task_id)
             if run is not None:
                 run.cancelled = True
-            return self._manager.cancel(task_id)
+            cancelled = self._manager.cancel(task_id)
+            if run is not None and self._manager.get_result(task_id).is_final:
+                del self._live[task_id]  # it was queued: it will never start, nor return
+            return cancelled
 
     def cancel_all(self) -> None:
         """Cancel every queued and running task of this handler."""
@@ -287,8 +290,11 @@ class AsyncTaskManager:
     def _call(self, run: _Run, ctx: TaskContext) -> Any:
         """The function our manager runs: octostar's task, called with a TaskData."""
         with self._lock:
-            if self._live.get(run.task_id) is not run or run.cancelled:
-                raise TaskCancelled(run.task_id)  # replaced or cancelled before it started
+            if self._live.get(run.task_id) is not run:
+                raise TaskCancelled(run.task_id)  # replaced before it started
+            if run.cancelled:
+                del self._live[run.task_id]
+                raise TaskCancelled(run.task_id)  # cancelled as it was being started
             run.context = ctx
         task_data = TaskData(functools.partial(_publish, ctx), run.task_id, ctx.cancel_event)
         try:

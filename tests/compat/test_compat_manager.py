@@ -122,3 +122,21 @@ def test_one_task_raising_does_not_stop_the_others(manager: AsyncTaskManager) ->
     manager.join("good", timeout=WAIT_S)
     assert manager.get_result("good")["data"] == "fine"
     wait_until(lambda: manager._manager.stats().running == 0, timeout=WAIT_S)
+
+
+def test_cancelled_queued_tasks_leave_nothing_behind() -> None:
+    started, go = threading.Event(), threading.Event()
+    single = AsyncTaskManager(1)
+    try:
+        single.submit("hold", running_task(started, go))
+        assert started.wait(WAIT_S)
+        for n in range(20):
+            single.submit(f"q{n}", lambda task_data: None)
+            single.cancel(f"q{n}")
+        assert list(single._live) == ["hold"]
+        go.set()
+        single.join("hold", timeout=WAIT_S)
+        assert single._live == {}
+    finally:
+        go.set()
+        single.join_all()
