@@ -12,7 +12,7 @@ from tests.support.ws_client import StreamlitWsClient, WsSession
 
 APP = Path(__file__).parent / "apps" / "session_app.py"
 #: Ours: a disconnect longer than this ends the session (octostar ends it at its next tick).
-GRACE_S = 4.0
+GRACE_S = 6.0
 #: Both tick every 2 s (octostar's is fixed).
 HEARTBEAT_S = 2.0
 
