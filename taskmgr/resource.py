@@ -18,6 +18,7 @@ def manager_from_settings() -> AsyncTaskManager:
         result_ttl_s=read_setting("TASKMGR_RESULT_TTL_S", 3600.0, positive_float),
         max_results=read_setting("TASKMGR_MAX_RESULTS", 10_000, positive_int),
         max_async=read_setting("TASKMGR_MAX_ASYNC", 100, positive_int),
+        backend=read_setting("TASKMGR_BACKEND", "threads", str),
     )
 
 

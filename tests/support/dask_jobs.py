@@ -42,3 +42,8 @@ def ignore_cancel(ctx: Any, seconds: float) -> str:
 
 def worker_pid(ctx: Any) -> int:
     return os.getpid()
+
+
+def nap(ctx: Any, seconds: float) -> float:
+    ctx.sleep(seconds)
+    return seconds
