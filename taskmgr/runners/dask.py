@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 CANCEL_GRACE_S = 10.0
 #: How long a local cluster's workers may take to start (they import the project).
 START_TIMEOUT_S = 120.0
+#: How long closing may wait for a scheduler that has gone away.
+CLOSE_TIMEOUT_S = 5.0
 #: How long the last reports may trail the result on their way from the worker.
 REPORT_TRAIL_S = 2.0
 
@@ -147,14 +149,15 @@ class DaskRunner:
             with self._inboxes_lock:
                 del self._inboxes[key]
             try:
-                cancel.clear()  # so the scheduler forgets the event
+                if self._client.status == "running":  # else it would wait out a timeout
+                    cancel.clear()  # so the scheduler forgets the event
             except Exception:
                 logger.debug("could not clear the cancel event of %s", key, exc_info=True)
 
     def shutdown(self, wait: bool) -> None:
         self._slots.shutdown(wait=wait)
         try:
-            self._client.close()
+            self._client.close(timeout=CLOSE_TIMEOUT_S)
         finally:
             if self._cluster is not None:
                 self._cluster.close()
