@@ -56,7 +56,9 @@ def _waiter(
     event = threading.Event()
 
     def listener(snap: TaskSnapshot) -> None:
-        if snap.id == task_id and (snap.message == message or snap.status is status):
+        if snap.id != task_id:
+            return
+        if (message is not None and snap.message == message) or snap.status is status:
             event.set()
 
     return listener, event
