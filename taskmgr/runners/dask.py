@@ -155,7 +155,15 @@ class DaskRunner:
                 logger.debug("could not clear the cancel event of %s", key, exc_info=True)
 
     def shutdown(self, wait: bool) -> None:
+        """Release the slots, the client and a local cluster; without ``wait`` the
+        closing (seconds) happens on a thread of its own: the caller may hold a lock."""
         self._slots.shutdown(wait=wait)
+        if wait:
+            self._close()
+        else:
+            threading.Thread(target=self._close, name="taskmgr-dask-close", daemon=True).start()
+
+    def _close(self) -> None:
         try:
             self._client.close(timeout=CLOSE_TIMEOUT_S)
         finally:
