@@ -1,11 +1,15 @@
 """A user's tasks as cards: progress, partial results, elapsed time, place in line, cancel.
 
-The list is a fragment that reruns itself every second only while one of the tasks is
-unfinished; once they have all ended it asks for one full rerun, which draws the list
-again without a timer, so an idle page does not poll.
+Unfinished tasks are drawn by a fragment that reruns itself every second; finished ones
+do not change, so the full page run draws them once, outside it. The fragment redraws
+the whole page when its set of unfinished tasks changes (one ended, or another tab of
+the owner started one); with none left that page has no fragment and no timer, so an
+idle page costs nothing.
 """
 
 from __future__ import annotations
+
+from collections.abc import Hashable
 
 import streamlit as st
 
@@ -20,28 +24,32 @@ MAX_FINISHED_SHOWN = 10
 
 
 def render_own_tasks(owner: str, *, unfinished_only: bool = False, empty_text: str = "") -> None:
-    """The owner's tasks, refreshing themselves while any is unfinished."""
-    polling = tasks.has_unfinished(tasks.own_tasks(owner))
-    live_list = st.fragment(_task_list, run_every=TASKS_REFRESH_S if polling else None)
-    live_list(owner, polling, unfinished_only, empty_text)
-
-
-def _task_list(owner: str, polling: bool, unfinished_only: bool, empty_text: str) -> None:
-    follow_broadcast(session.user())
+    """The owner's tasks; the unfinished ones refresh themselves."""
     own = tasks.own_tasks(owner)
-    if polling and not tasks.has_unfinished(own):
-        st.rerun(scope="app")  # all ended: redraw the page without the refresh timer
     unfinished = [task for task in own if not task.is_final]
     finished = [] if unfinished_only else [task for task in own if task.is_final]
     if not unfinished and not finished:
         if empty_text:
             st.caption(empty_text)
         return
-    for task in unfinished + finished[:MAX_FINISHED_SHOWN]:
+    if unfinished:
+        live_list = st.fragment(_live_tasks, run_every=TASKS_REFRESH_S)
+        live_list(owner, tuple(task.id for task in unfinished))
+    for task in finished[:MAX_FINISHED_SHOWN]:
         task_card(task, owner)
     if len(finished) > MAX_FINISHED_SHOWN:
         hidden = len(finished) - MAX_FINISHED_SHOWN
         st.caption(f"{hidden} older finished task(s) not shown.")
+
+
+def _live_tasks(owner: str, drawn: tuple[Hashable, ...]) -> None:
+    """One tick: the unfinished tasks drawn by the page's run, as they stand now."""
+    follow_broadcast(session.user())
+    unfinished = tasks.unfinished_tasks(owner)
+    if tuple(task.id for task in unfinished) != drawn:
+        st.rerun(scope="app")  # one ended or one started: redraw the page (and its timer)
+    for task in unfinished:
+        task_card(task, owner)
 
 
 def task_card(task: TaskSnapshot, owner: str) -> None:
