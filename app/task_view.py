@@ -1,15 +1,17 @@
 """A user's tasks as cards: progress, partial results, elapsed time, place in line, cancel.
 
-Unfinished tasks are drawn by a fragment that reruns itself every second; finished ones
-do not change, so the full page run draws them once, outside it. The fragment redraws
-the whole page when its set of unfinished tasks changes (one ended, or another tab of
-the owner started one); with none left that page has no fragment and no timer, so an
-idle page costs nothing.
+What changes every second is small: a running task's progress line and its latest
+partial result. Each unfinished task's card is drawn by the page's run (frame, title,
+cancel button) around a fragment that redraws only that part, once a second. The
+fragment redraws the whole page when the owner's unfinished tasks or their statuses
+change (one started, ended or is cancelling, or another tab of the owner started one);
+finished tasks do not change and are drawn by the page's run alone. A page with no
+unfinished task has no fragment and no timer: an idle tab costs nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 
 import streamlit as st
 
@@ -21,6 +23,11 @@ from ui import StreamlitOutput
 
 #: Finished tasks shown under the unfinished ones, newest first.
 MAX_FINISHED_SHOWN = 10
+#: Unfinished tasks that refresh themselves (each is one fragment run a second).
+MAX_LIVE_SHOWN = 5
+
+#: What a page's run drew of the unfinished tasks: their ids and statuses, in order.
+LiveState = tuple[tuple[Hashable, TaskStatus], ...]
 
 
 def render_own_tasks(owner: str, *, unfinished_only: bool = False, empty_text: str = "") -> None:
@@ -32,9 +39,16 @@ def render_own_tasks(owner: str, *, unfinished_only: bool = False, empty_text: s
         if empty_text:
             st.caption(empty_text)
         return
-    if unfinished:
-        live_list = st.fragment(_live_tasks, run_every=TASKS_REFRESH_S)
-        live_list(owner, tuple(task.id for task in unfinished))
+    drawn = live_state(unfinished)
+    for task in unfinished[:MAX_LIVE_SHOWN]:
+        task_card(task, owner, live=drawn)
+    for task in unfinished[MAX_LIVE_SHOWN:]:
+        task_card(task, owner)
+    if len(unfinished) > MAX_LIVE_SHOWN:
+        st.caption(
+            f"The {len(unfinished) - MAX_LIVE_SHOWN} task(s) above refresh when one of the "
+            f"first {MAX_LIVE_SHOWN} ends."
+        )
     for task in finished[:MAX_FINISHED_SHOWN]:
         task_card(task, owner)
     if len(finished) > MAX_FINISHED_SHOWN:
@@ -42,18 +56,15 @@ def render_own_tasks(owner: str, *, unfinished_only: bool = False, empty_text: s
         st.caption(f"{hidden} older finished task(s) not shown.")
 
 
-def _live_tasks(owner: str, drawn: tuple[Hashable, ...]) -> None:
-    """One tick: the unfinished tasks drawn by the page's run, as they stand now."""
-    follow_broadcast(session.user())
-    unfinished = tasks.unfinished_tasks(owner)
-    if tuple(task.id for task in unfinished) != drawn:
-        st.rerun(scope="app")  # one ended or one started: redraw the page (and its timer)
-    for task in unfinished:
-        task_card(task, owner)
+def live_state(unfinished: Sequence[TaskSnapshot]) -> LiveState:
+    return tuple((task.id, task.status) for task in unfinished)
 
 
-def task_card(task: TaskSnapshot, owner: str) -> None:
-    """One task: title and cancel button, then its progress or its outcome, then its data."""
+def task_card(task: TaskSnapshot, owner: str, *, live: LiveState | None = None) -> None:
+    """One task: title and cancel button, then its progress or its outcome, then its data.
+
+    With ``live`` (what the page drew), the progress and data refresh themselves.
+    """
     with st.container(border=True, key=f"task-{task.id}"):
         title, action = st.columns([5, 1], vertical_alignment="center")
         title.markdown(f"**{tasks.task_title(task)}**")
@@ -66,7 +77,21 @@ def task_card(task: TaskSnapshot, owner: str) -> None:
                 disabled=task.status is TaskStatus.CANCELLING,
                 width="stretch",
             )
-        StreamlitOutput().result(task)
+        if live is None:
+            StreamlitOutput().result(task)
+        else:
+            st.fragment(_live_part, run_every=TASKS_REFRESH_S)(owner, task.id, live)
+
+
+def _live_part(owner: str, task_id: Hashable, drawn: LiveState) -> None:
+    """One tick of one card: its progress line and latest partial result, nothing else."""
+    follow_broadcast(session.user())
+    unfinished = tasks.unfinished_tasks(owner)
+    if live_state(unfinished) != drawn:
+        st.rerun(scope="app")  # started, ended, cancelling, or new: redraw the page
+    for task in unfinished:
+        if task.id == task_id:
+            StreamlitOutput().result(task)
 
 
 def _on_cancel(owner: str, task_id: str) -> None:

@@ -125,7 +125,9 @@ def measure(
     with server, StreamlitWsClient(server.ws_url) as client:
         pid = server.pid
         assert pid is not None
-        warm = open_tabs(client, 1, page=page)[0]  # imports done, caches filled
+        warm = open_tabs(client, 1, page=page)[0]  # a first job drawn: imports done
+        warm.submit(SUBMIT_KEY, JOB_FORM)
+        wait_until(lambda: len(warm.updates) >= 2, message="the warm-up tab's updates")
         warm.close()
         base = rss_mib(pid)
         live: list[LiveTab] = []

@@ -26,6 +26,7 @@ class TaskRecord:
         "name",
         "owner",
         "progress",
+        "published",
         "result",
         "started_at",
         "status",
@@ -70,6 +71,8 @@ class TaskRecord:
         self.cancel_event: threading.Event | None = None
         self.deadline: Deadline | None = None
         self.timed_out = False
+        #: The latest snapshot, replaced (never changed) with every change: lock-free reads.
+        self.published: Any = None
 
     def request_cancel(self) -> None:
         """Under the manager's lock: flag the task, and wake it if it waits on its event."""
