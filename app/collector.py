@@ -22,12 +22,17 @@ COLLECT_INTERVAL_S = 15.0
 
 
 class ScheduledCollector:
-    """A daemon thread that runs ``gc.collect()`` every ``interval_s`` until stopped."""
+    """A daemon thread that runs ``gc.collect()`` every ``interval_s`` until stopped.
 
-    def __init__(self, interval_s: float = COLLECT_INTERVAL_S) -> None:
+    With ``freeze``, the objects alive after the first collection are frozen
+    (``gc.freeze``): never collected again, and never walked again.
+    """
+
+    def __init__(self, interval_s: float = COLLECT_INTERVAL_S, *, freeze: bool = False) -> None:
         if not interval_s > 0:
             raise ValueError(f"interval_s must be a positive number of seconds, got {interval_s!r}")
         self.interval_s = interval_s
+        self.freeze = freeze
         self._changed = threading.Condition()
         self._stopped = False
         self._runs = 0
@@ -65,6 +70,11 @@ class ScheduledCollector:
             started = time.perf_counter()
             try:
                 collected = gc.collect()
+                if self.freeze and not self._runs:
+                    # What exists after the first collection (modules, caches, the first
+                    # sessions) lives for good: later collections, ours and Python's own
+                    # on the script threads, no longer walk it.
+                    gc.freeze()
             except Exception:  # a finalizer's error must not end the schedule
                 logger.exception("scheduled garbage collection failed")
                 collected = 0

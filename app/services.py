@@ -57,4 +57,4 @@ def _wired() -> Services:
 @st.cache_resource(show_spinner=False, on_release=ScheduledCollector.stop)
 def _collector() -> ScheduledCollector:
     """One per server: .streamlit/config.toml turns off Streamlit's collection after runs."""
-    return ScheduledCollector().start()
+    return ScheduledCollector(freeze=True).start()

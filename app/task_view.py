@@ -17,8 +17,9 @@ import streamlit as st
 
 from app import session, tasks
 from app.layout import follow_broadcast
+from app.services import services
 from app.settings import TASKS_REFRESH_S
-from taskmgr import TaskSnapshot, TaskStatus
+from taskmgr import AsyncTaskManager, TaskSnapshot, TaskStatus
 from ui import StreamlitOutput
 
 #: Finished tasks shown under the unfinished ones, newest first.
@@ -80,13 +81,17 @@ def task_card(task: TaskSnapshot, owner: str, *, live: LiveState | None = None) 
         if live is None:
             StreamlitOutput().result(task)
         else:
-            st.fragment(_live_part, run_every=TASKS_REFRESH_S)(owner, task.id, live)
+            live_part = st.fragment(_live_part, run_every=TASKS_REFRESH_S)
+            live_part(services().manager, owner, task.id, live)
 
 
-def _live_part(owner: str, task_id: Hashable, drawn: LiveState) -> None:
-    """One tick of one card: its progress line and latest partial result, nothing else."""
+def _live_part(manager: AsyncTaskManager, owner: str, task_id: Hashable, drawn: LiveState) -> None:
+    """One tick of one card: its progress line and latest partial result, nothing else.
+
+    The manager comes from the page's run: a tick looks nothing up.
+    """
     follow_broadcast(session.user())
-    unfinished = tasks.unfinished_tasks(owner)
+    unfinished = tasks.unfinished_of(manager, owner)
     if live_state(unfinished) != drawn:
         st.rerun(scope="app")  # started, ended, cancelling, or new: redraw the page
     for task in unfinished:

@@ -125,14 +125,14 @@ def measure(
     with server, StreamlitWsClient(server.ws_url) as client:
         pid = server.pid
         assert pid is not None
-        warm = open_tabs(client, 1, page=page)[0]  # a first job drawn: imports done
+        warm = open_tabs(client, 1, page=page, timeout=120)[0]  # a first job drawn: imports done
         warm.submit(SUBMIT_KEY, JOB_FORM)
         wait_until(lambda: len(warm.updates) >= 2, message="the warm-up tab's updates")
         warm.close()
         base = rss_mib(pid)
         live: list[LiveTab] = []
         for start in range(0, tabs, args.batch):  # open in batches, as users arrive
-            batch = open_tabs(client, min(args.batch, tabs - start), page=page)
+            batch = open_tabs(client, min(args.batch, tabs - start), page=page, timeout=120)
             submit_all(client, batch, SUBMIT_KEY, JOB_FORM, timeout=120)
             live += batch
         wait_until(lambda: all(tab.polling for tab in live), timeout=60, message="every tab polls")

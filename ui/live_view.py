@@ -50,29 +50,33 @@ def downsample(points: Sequence[T], limit: int = LIVE_POINTS) -> list[T]:
 
 
 class ViewCache:
-    """Prepared views by ``(task key, version)``; thread-safe, bounded (least recent out)."""
+    """The latest prepared view of each task; thread-safe, bounded (least recent out).
 
-    def __init__(self, maxsize: int = 2048) -> None:
-        self._views: LRUCache[Hashable, Any] = LRUCache(maxsize=maxsize)
+    One entry per task, replaced when its version moves: a view that can no longer be
+    asked for is not kept.
+    """
+
+    def __init__(self, maxsize: int = 1024) -> None:
+        self._views: LRUCache[Hashable, tuple[int, Any]] = LRUCache(maxsize=maxsize)
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, build: Callable[[], T]) -> T:
-        """The view kept for ``key``, built (outside the lock) when there is none."""
+    def get(self, key: Hashable, version: int, build: Callable[[], T]) -> T:
+        """The view of ``key`` at ``version``, built (outside the lock) if not kept."""
         with self._lock:
-            view = self._views.get(key, _MISSING)
-        if view is _MISSING:
-            view = build()
-            with self._lock:
-                self._views[key] = view
-        result: T = view
-        return result
+            kept = self._views.get(key)
+        if kept is not None and kept[0] == version:
+            view: T = kept[1]
+            return view
+        fresh = build()
+        with self._lock:
+            current = self._views.get(key)
+            if current is None or current[0] < version:
+                self._views[key] = (version, fresh)
+        return fresh
 
     def clear(self) -> None:
         with self._lock:
             self._views.clear()
-
-
-_MISSING: Any = object()
 
 
 def column_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> Any:

@@ -76,7 +76,7 @@ class _LiveChart:
     summary: str
 
 
-#: Prepared views of running tasks' partial results, by (owner, task id, version).
+#: The latest prepared view of each running task's partial result, by (owner, task id).
 _live_views = ViewCache()
 
 
@@ -180,15 +180,15 @@ class StreamlitOutput:
         """A running task's partial result, bounded (ui.live_view), prepared once per version."""
         value = snapshot.data
         shape = classify_data(value)
-        key = (snapshot.owner, snapshot.id, snapshot.version)
+        key, version = (snapshot.owner, snapshot.id), snapshot.version
         if shape == "table":
-            table = _live_views.get(key, lambda: _prepare_table(value))
+            table = _live_views.get(key, version, lambda: _prepare_table(value))
             with self._place():
                 st.dataframe(table.rows, hide_index=True)
                 if table.total > LIVE_ROWS:
                     st.caption(f"The latest {LIVE_ROWS} of {table.total:,} rows.")
         elif shape == "chart":
-            chart = _live_views.get(key, lambda: _prepare_chart(value))
+            chart = _live_views.get(key, version, lambda: _prepare_chart(value))
             with self._place():
                 if chart.data is not None:
                     st.vega_lite_chart(chart.data, chart.spec)

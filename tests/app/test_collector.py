@@ -63,3 +63,14 @@ def test_stop_ends_the_thread_between_collections() -> None:
 def test_a_non_positive_interval_is_refused_with_its_value() -> None:
     with pytest.raises(ValueError, match=r"interval_s .* got 0"):
         ScheduledCollector(interval_s=0)
+
+
+def test_freeze_sets_aside_what_lives_after_the_first_collection() -> None:
+    collector = ScheduledCollector(interval_s=0.02, freeze=True)
+    try:
+        collector.start()
+        assert collector.wait_for_runs(2, timeout=30)
+        assert gc.get_freeze_count() > 0
+    finally:
+        collector.stop()
+        gc.unfreeze()
