@@ -37,8 +37,12 @@ class LiveTab(WsSession):
         self.widgets: dict[str, str] = {}
         #: Monotonic times at which a fragment run finished (what the user sees move).
         self.updates: list[float] = []
-        #: The progress bar's text in the latest run that drew one.
+        #: The progress bar's text in the latest run that drew one, and every one seen.
         self.progress_text = ""
+        self.progress_texts: list[str] = []
+        #: The bodies of the alerts (st.success, st.error...) of the latest full run.
+        self.alerts: list[str] = []
+        self._run_alerts: list[str] = []
         self.fragment_reruns_sent = 0
         self._values: dict[str, str] = {}
         self._timers: dict[str, tuple[float, asyncio.Task[None]]] = {}
@@ -110,6 +114,7 @@ class LiveTab(WsSession):
         if kind == "new_session":
             if not message.metadata.run.fragment_ids:
                 self._disarm_all()  # a full run: the frontend drops every timer
+                self._run_alerts = []
         elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
             self._note_element(message)
         elif kind == "auto_rerun":
@@ -117,11 +122,11 @@ class LiveTab(WsSession):
         elif kind == "stop_auto_rerun":
             for fragment_id in message.stop_auto_rerun.fragment_ids:
                 self._disarm(fragment_id)
-        elif (
-            kind == "script_finished"
-            and message.script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
-        ):
-            self.updates.append(time.monotonic())
+        elif kind == "script_finished":
+            if message.script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
+                self.updates.append(time.monotonic())
+            elif message.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
+                self.alerts = self._run_alerts
         await super()._on_message(message)
 
     def _note_element(self, message: ForwardMsg) -> None:
@@ -131,6 +136,10 @@ class LiveTab(WsSession):
             return
         if which == "progress":
             self.progress_text = element.progress.text
+            self.progress_texts.append(self.progress_text)
+            return
+        if which == "alert":
+            self._run_alerts.append(element.alert.body)
             return
         body = getattr(element, which)
         widget_id = getattr(body, "id", "")
