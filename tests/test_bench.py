@@ -40,6 +40,13 @@ def test_the_task_manager_benchmark_prints_every_ratio() -> None:
     assert re.search(r"raw \d+\.\d\d +ours \d+\.\d\d", out), out
 
 
+def test_the_compat_benchmark_prints_octostar_beside_ours() -> None:
+    out = run_bench("bench/bench_compat.py", "--quick", timeout=100)
+    assert re.search(r"octostar \d+\.\d{3} +ours \d+\.\d{3} +ratio \d+\.\d\dx", out), out
+    assert re.search(r"median ratio \d+\.\d\dx", out), out
+    assert re.search(r"octostar \d+\.\d{4} +ours \d+\.\d{4} +ratio \d+x", out), out
+
+
 @pytest.mark.server
 def test_the_session_benchmark_prints_latencies_and_the_baseline_ratio() -> None:
     out = run_bench(
