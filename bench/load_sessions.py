@@ -285,7 +285,7 @@ def main() -> None:
     parser.add_argument("--no-doc", action="store_true", help="print only; leave docs/ alone")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
-    command = "python bench/load_sessions.py " + " ".join(sys.argv[1:])
+    command = " ".join(["python bench/load_sessions.py", *sys.argv[1:]])
     started = time.monotonic()
     load_before = load()
     runs: list[Run] = []
