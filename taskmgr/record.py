@@ -21,6 +21,7 @@ class TaskRecord:
         "error",
         "finished_at",
         "fn",
+        "is_async",
         "kwargs",
         "message",
         "name",
@@ -71,6 +72,7 @@ class TaskRecord:
         self.cancel_event: threading.Event | None = None
         self.deadline: Deadline | None = None
         self.timed_out = False
+        self.is_async = False  # an async def task: it runs on the manager's event loop
         #: The latest snapshot, replaced (never changed) with every change: lock-free reads.
         self.published: Any = None
 
