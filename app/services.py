@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app import live_sessions
+from app.collector import ScheduledCollector
 from sessions import SessionCallbackManager, reap_orphans
 from taskmgr import AsyncTaskManager, get_task_manager
 
@@ -18,6 +19,8 @@ class Services:
     tracker: SessionCallbackManager
     #: Removes the listeners this wiring added to the tracker.
     unwire: Callable[[], None]
+    #: Full garbage collections off the script threads.
+    collector: ScheduledCollector
 
 
 def services() -> Services:
@@ -42,9 +45,16 @@ def _wired() -> Services:
     manager = get_task_manager()
     tracker = SessionCallbackManager.get_handler()
     removers = (reap_orphans(tracker, manager), live_sessions.follow(tracker))
+    collector = _collector()
 
     def unwire() -> None:
         for remove in removers:
             remove()
 
-    return Services(manager, tracker, unwire)
+    return Services(manager, tracker, unwire, collector)
+
+
+@st.cache_resource(show_spinner=False, on_release=ScheduledCollector.stop)
+def _collector() -> ScheduledCollector:
+    """One per server: .streamlit/config.toml turns off Streamlit's collection after runs."""
+    return ScheduledCollector(freeze=True).start()

@@ -28,6 +28,7 @@ class TaskRecord:
         "on_cancel",
         "owner",
         "progress",
+        "published",
         "result",
         "started_at",
         "status",
@@ -75,6 +76,8 @@ class TaskRecord:
         self.is_async = False  # an async def task: it runs on the manager's event loop
         # Set by a runner that must forward a cancel elsewhere (a Dask worker); cheap.
         self.on_cancel: Callable[[], None] | None = None
+        #: The latest snapshot, replaced (never changed) with every change: lock-free reads.
+        self.published: Any = None
 
     def request_cancel(self) -> None:
         """Under the manager's lock: flag the task, and wake it if it waits on its event."""

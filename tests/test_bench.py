@@ -67,3 +67,15 @@ def test_the_backends_benchmark_prints_dask_beside_threads() -> None:
     assert re.search(r"submit-to-start median .* ratio [\d.]+x", out), out
     assert re.search(r"cancel in ctx.sleep median .* dask \d+\.\d{4} +ratio [\d.]+x", out), out
     assert re.search(r"CPU-bound jobs .* speed-up \d+\.\d\dx", out), out
+
+
+@pytest.mark.server
+def test_the_load_benchmark_prints_both_apps_and_the_ratios_to_the_floor() -> None:
+    out = run_bench(
+        "bench/load_sessions.py",
+        *("--sizes", "3", "--window-s", "2", "--warmup-s", "1", "--more-step", "0", "--no-doc"),
+        timeout=150,
+    )
+    gaps = r"\d+\.\d\d \| \d+\.\d\d \| \d+\.\d\d"
+    assert re.search(rf"^\| floor \| 3 \| {gaps} \| \d+ \|", out, re.M), out
+    assert re.search(r"^\| app \| 3 \| .* \| \d+\.\d\dx \| \d+\.\d\dx \|$", out, re.M), out
