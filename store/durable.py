@@ -22,7 +22,7 @@ from typing import Any, Protocol, TypeVar
 
 from cachetools import LRUCache, TTLCache
 
-from sessions import SessionInfo
+from sessions import SessionInfo, SessionListener
 from store.codec import decode_value, encode_value
 from store.heartbeat import HeartbeatHealth, ProcessHeartbeat
 from store.notify import CancelWakeup
@@ -54,7 +54,16 @@ class Manager(Protocol):
 class Tracker(Protocol):
     """What the store needs of a session tracker (``sessions.SessionCallbackManager``)."""
 
-    def add_listener(self, **listeners: Callable[[SessionInfo], None]) -> Callable[[], None]: ...
+    def add_listener(
+        self,
+        on_start: SessionListener | None = None,
+        on_heartbeat: SessionListener | None = None,
+        on_end: SessionListener | None = None,
+        *,
+        on_disconnect: SessionListener | None = None,
+        on_resume: SessionListener | None = None,
+        on_owner_change: SessionListener | None = None,
+    ) -> Callable[[], None]: ...
 
 
 @dataclass(frozen=True)
