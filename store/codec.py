@@ -14,8 +14,6 @@ import json
 import math
 from typing import Any, Literal
 
-import pandas as pd
-
 from store.errors import ValueTooLarge
 
 Kind = Literal["json", "parquet"]
@@ -29,7 +27,7 @@ _SUMMARY_TAG = "__summary__"
 
 def encode_value(value: Any, limit: int, what: str) -> tuple[Kind, bytes]:
     """A user's value as stored bytes; ``ValueTooLarge`` (naming ``what``) past ``limit``."""
-    if isinstance(value, pd.DataFrame):
+    if _is_data_frame(value):
         buffer = io.BytesIO()
         value.to_parquet(buffer, index=True)
         kind: Kind = "parquet"
@@ -53,6 +51,8 @@ def encode_value(value: Any, limit: int, what: str) -> tuple[Kind, bytes]:
 
 def decode_value(kind: str, raw: bytes) -> Any:
     if kind == "parquet":
+        import pandas as pd
+
         return pd.read_parquet(io.BytesIO(raw))
     return _loads(raw.decode())
 
@@ -80,6 +80,16 @@ def from_json(text: str | None) -> Any:
     if isinstance(value, dict) and set(value) == {_SUMMARY_TAG}:
         return str(value[_SUMMARY_TAG])
     return value
+
+
+def _is_data_frame(value: Any) -> bool:
+    """Without importing pandas (slow) where no data frame was ever made."""
+    module = type(value).__module__
+    if not module.startswith("pandas"):
+        return False
+    import pandas as pd
+
+    return isinstance(value, pd.DataFrame)
 
 
 def _dumps(value: Any) -> str:

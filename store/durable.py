@@ -18,11 +18,10 @@ import time
 import uuid
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from cachetools import LRUCache, TTLCache
 
-from sessions import SessionInfo, SessionListener
 from store.codec import decode_value, encode_value
 from store.heartbeat import HeartbeatHealth, ProcessHeartbeat
 from store.notify import CancelWakeup
@@ -32,6 +31,10 @@ from store.settings import StoreSettings
 from store.sql import SqlStore, cancel_channel
 from store.writer import WriteBehind, WriterHealth
 from taskmgr import TaskSnapshot
+
+if TYPE_CHECKING:  # sessions imports Streamlit: not needed to run migrations
+    from sessions import SessionInfo, SessionListener
+
 
 logger = logging.getLogger(__name__)
 

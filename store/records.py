@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sessions import SessionInfo
 from taskmgr import TaskSnapshot, TaskStatus
 
 #: (owner, task id) as the store keys a task; owners and ids are kept as text.
 TaskKey = tuple[str, str]
+
+if TYPE_CHECKING:  # sessions imports Streamlit: not needed to run migrations
+    from sessions import SessionInfo
 
 
 def task_key(owner: Hashable, task_id: Hashable) -> TaskKey:

@@ -19,13 +19,16 @@ import threading
 import time
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sessions import SessionInfo
 from store.errors import describe
 from store.protocol import TaskStore
 from store.records import ParamsWrite, SessionWrite, ValueWrite, WriteBatch
 from taskmgr import TaskSnapshot
+
+if TYPE_CHECKING:  # sessions imports Streamlit: not needed to run migrations
+    from sessions import SessionInfo
+
 
 logger = logging.getLogger(__name__)
 
