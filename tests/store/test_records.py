@@ -12,7 +12,6 @@ from sessions import SessionInfo, SessionState
 from store import ValueTooLarge, persisted_state
 from taskmgr import AsyncTaskManager, TaskContext, TaskStatus
 from tests.store.conftest import DurableFactory
-from tests.support.wait import wait_until
 
 
 def count_to(ctx: TaskContext, n: int) -> dict[str, int]:
@@ -70,7 +69,9 @@ def test_progress_ticks_of_a_task_are_coalesced(
 def test_session_history_keeps_ended_sessions(make_durable: DurableFactory) -> None:
     durable = make_durable()
     started = time.time() - 5
-    info = SessionInfo("s-1", "alice", SessionState.CONNECTED, started, None, None, "UA", None, "Jobs", 1)
+    info = SessionInfo(
+        "s-1", "alice", SessionState.CONNECTED, started, None, None, "UA", None, "Jobs", 1
+    )
     durable.writer.session(info)
     durable.writer.session(info._replace(state=SessionState.ENDED), ended_at=started + 4)
     assert durable.writer.flush(30)

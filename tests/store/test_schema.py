@@ -42,7 +42,7 @@ def test_upgrade_command_creates_every_table_and_is_idempotent(database_url: str
 def test_a_database_of_a_newer_schema_is_refused(sql_store: SqlStore, database_url: str) -> None:
     with sql_store.engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = 'f00d9999'"))
-    with pytest.raises(SchemaTooNew, match="f00d9999.*newer than this version"):
+    with pytest.raises(SchemaTooNew, match=r"f00d9999.*newer than this version"):
         SqlStore(database_url).open()
     refused = run_store_command(database_url, "upgrade")
     assert refused.returncode == 1
