@@ -114,6 +114,8 @@ class ProcessHeartbeat:
         self._wakeup.close()
 
     def _run(self) -> None:
+        if self.health().ok:  # open() has just beaten: the next beat is due in a while
+            self._wakeup.wait(self.interval_s)
         while not self._stopping.is_set():
             try:
                 self.beat()
