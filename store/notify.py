@@ -47,7 +47,17 @@ class CancelWakeup:
         return False
 
     def wake(self) -> None:
+        """End the current wait now (on PostgreSQL, by a notification to ourselves)."""
         self._wake.set()
+        if self._conninfo is None or self._connection is None:
+            return
+        try:
+            import psycopg
+
+            with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=3) as own:
+                own.execute("SELECT pg_notify(%s, 'wake')", (self._channel,))
+        except Exception as exc:  # away: the wait ends at its timeout instead
+            logger.debug("store: could not wake the LISTEN wait: %s", exc)
 
     def close(self) -> None:
         self._drop()

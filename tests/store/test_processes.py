@@ -160,3 +160,26 @@ def test_two_processes_write_one_database_without_lock_errors(database_url: str)
         count = connection.execute(text("SELECT count(*) FROM user_state")).scalar_one()
     engine.dispose()
     assert count == 800
+
+
+def test_on_postgresql_a_cancel_is_heard_at_once_not_at_the_next_beat(
+    manager: AsyncTaskManager, gate: threading.Event, tmp_path: Path
+) -> None:
+    """With a beat once a minute, only LISTEN/NOTIFY can bring the cancel in time."""
+    with fresh_database("postgresql", tmp_path) as url:
+        slow = StoreSettings(url=url, heartbeat_s=60.0, dead_after_s=300.0)
+        runner, other = DurableStore(slow), DurableStore(slow)
+        for durable in (runner, other):
+            durable.open()
+            durable.start()
+        try:
+            runner.attach_manager(manager)
+            manager.submit("long", half_way_then_wait, {"gate": gate}, owner="alice", name="job")
+            wait_until(lambda: runner.writer.flush(1) and runner.backend.task("alice", "long"))
+            wait_until(lambda: stored_status(other, "alice", "long") is TaskStatus.IN_PROGRESS)
+            assert other.cancel("alice", "long")
+            manager.join("long", owner="alice", timeout=30)
+            assert manager.get_result("long", owner="alice").status is TaskStatus.CANCELLED
+        finally:
+            runner.close()
+            other.close()
