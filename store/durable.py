@@ -145,6 +145,7 @@ class DurableStore:
             if self._closed:
                 return
             self._closed = True
+        atexit.unregister(self.close)  # nothing left to do at exit; let it be collected
         self.heartbeat.stop()
         if not self.writer.stop(timeout=5.0):
             logger.error(

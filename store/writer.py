@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_HELD = 100_000
 #: While the database is away, how often the queue is folded into the held batch.
 _DRAIN_WHILE_AWAY_S = 0.1
+#: A queue this long is folded in at once, without waiting for the batching delay: a
+#: burst of reports then never piles up more than this many snapshots.
+_EARLY_DRAIN = 20_000
 
 
 class _Put(NamedTuple):
@@ -103,8 +106,9 @@ class WriteBehind:
 
     def task(self, snapshot: TaskSnapshot) -> None:
         """A manager listener: the task's snapshot goes to the next batch."""
-        self._inbox.append(snapshot)
-        if self._sleeping:
+        inbox = self._inbox
+        inbox.append(snapshot)
+        if self._sleeping or len(inbox) == _EARLY_DRAIN:
             self._wake.set()
 
     def params(
@@ -207,8 +211,9 @@ class WriteBehind:
             self._wake.clear()
 
     def _pause(self, seconds: float) -> None:
-        """Sleep ``seconds`` unless hurried; while the database is away, fold the queue
-        into the held batch as it goes, so that held memory stays bounded."""
+        """Sleep ``seconds`` unless hurried, folding the queue into the batch whenever it
+        grows long (and, while the database is away, every ``_DRAIN_WHILE_AWAY_S``), so
+        that memory grows with distinct records, not with reports."""
         deadline = time.monotonic() + seconds
         while not self._hurry and not self._stopping:
             remaining = deadline - time.monotonic()
@@ -217,7 +222,7 @@ class WriteBehind:
             away = self._failing_since is not None
             self._wake.wait(min(remaining, _DRAIN_WHILE_AWAY_S) if away else remaining)
             self._wake.clear()
-            if away:
+            if away or len(self._inbox) >= _EARLY_DRAIN:
                 with self._lock:
                     self._drain_locked()
 
