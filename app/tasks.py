@@ -14,7 +14,7 @@ from typing import Any
 from app.services import services
 from jobs import JOBS, Job
 from store import StoredTask
-from taskmgr import TaskSnapshot, TaskStatus
+from taskmgr import AsyncTaskManager, TaskSnapshot, TaskStatus
 
 
 def own_tasks(owner: str) -> list[TaskSnapshot]:
@@ -32,15 +32,23 @@ def own_tasks(owner: str) -> list[TaskSnapshot]:
     return unfinished + finished
 
 
-def has_unfinished(tasks: Iterable[TaskSnapshot]) -> bool:
-    return any(not task.is_final for task in tasks)
+def is_stored(task: TaskSnapshot) -> bool:
+    """A record read from the store (another process's, or from before a restart), not one
+    of this process's manager: those have version 0 (the manager's start at 1)."""
+    return task.version == 0
+
+
+def unfinished_of(manager: AsyncTaskManager, owner: str) -> list[TaskSnapshot]:
+    """The owner's queued and running tasks, oldest first: what a page refreshes."""
+    tasks = manager.list_tasks(owner)
+    return sorted((t for t in tasks if not t.is_final), key=lambda t: t.submitted_at)
 
 
 def new_task_id(job_key: str, tasks: Iterable[TaskSnapshot]) -> str:
     """``<job>-<n>``, one past the highest ``n`` the owner has: unique across refreshes too.
 
     (Reusing a live id would replace that task, so the counter comes from the
-    manager and the store, not from ``st.session_state``, which a refresh empties.)
+    manager, not from ``st.session_state``, which a refresh empties.)
     """
     prefix = f"{job_key}-"
     highest = 0
@@ -71,7 +79,7 @@ def cancel_task(owner: str, task_id: str) -> bool:
 
 
 def can_run_again(task: TaskSnapshot) -> bool:
-    """An interrupted task whose job and parameters the store kept."""
+    """An interrupted task whose job the app still offers."""
     return task.status is TaskStatus.INTERRUPTED and job_of(task) is not None
 
 

@@ -67,3 +67,15 @@ def test_the_store_benchmark_prints_every_ratio() -> None:
     assert len(re.findall(r"store SQLite +[\d,]+ tasks/s +ratio \d+\.\d\dx", out)) == 2, out
     assert len(re.findall(r"store PostgreSQL +[\d,]+ tasks/s +ratio \d+\.\d\dx", out)) == 2, out
     assert re.search(r"store SQLite +[\d,]+ reports/s ratio \d+\.\d\dx +\([\d,]+ rows", out), out
+
+
+@pytest.mark.server
+def test_the_load_benchmark_prints_both_apps_and_the_ratios_to_the_floor() -> None:
+    out = run_bench(
+        "bench/load_sessions.py",
+        *("--sizes", "3", "--window-s", "2", "--warmup-s", "1", "--more-step", "0", "--no-doc"),
+        timeout=150,
+    )
+    gaps = r"\d+\.\d\d \| \d+\.\d\d \| \d+\.\d\d"
+    assert re.search(rf"^\| floor \| 3 \| {gaps} \| \d+ \|", out, re.M), out
+    assert re.search(r"^\| app \| 3 \| .* \| \d+\.\d\dx \| \d+\.\d\dx \|$", out, re.M), out
