@@ -12,8 +12,10 @@ import streamlit as st
 from app import session, tasks
 from app.layout import follow_broadcast
 from app.settings import TASKS_REFRESH_S
-from taskmgr import TaskSnapshot, TaskStatus
+from jobs import JobParamError
+from taskmgr import ManagerClosed, QueueFull, TaskSnapshot, TaskStatus
 from ui import StreamlitOutput
+from ui.format import format_percent
 
 #: Finished tasks shown under the unfinished ones, newest first.
 MAX_FINISHED_SHOWN = 10
@@ -29,8 +31,8 @@ def render_own_tasks(owner: str, *, unfinished_only: bool = False, empty_text: s
 def _task_list(owner: str, polling: bool, unfinished_only: bool, empty_text: str) -> None:
     follow_broadcast(session.user())
     own = tasks.own_tasks(owner)
-    if polling and not tasks.has_unfinished(own):
-        st.rerun(scope="app")  # all ended: redraw the page without the refresh timer
+    if polling != tasks.has_unfinished(own):
+        st.rerun(scope="app")  # redraw the page with (or without) the refresh timer
     unfinished = [task for task in own if not task.is_final]
     finished = [] if unfinished_only else [task for task in own if task.is_final]
     if not unfinished and not finished:
@@ -58,8 +60,34 @@ def task_card(task: TaskSnapshot, owner: str) -> None:
                 disabled=task.status is TaskStatus.CANCELLING,
                 width="stretch",
             )
+        elif tasks.can_run_again(task):
+            action.button(
+                "Run again",
+                key=f"again-{task.id}",
+                on_click=_on_run_again,
+                args=(owner, str(task.id)),
+                width="stretch",
+            )
+        if task.status is TaskStatus.INTERRUPTED:
+            last_progress(task)
         StreamlitOutput().result(task)
+
+
+def last_progress(task: TaskSnapshot) -> None:
+    """Where an interrupted task had got to when its process stopped."""
+    done = format_percent(task.progress) or "unknown"
+    text = f"Last progress: {done}" + (f" · {task.message}" if task.message else "")
+    st.progress(min(1.0, max(0.0, task.progress or 0.0)), text=text)
 
 
 def _on_cancel(owner: str, task_id: str) -> None:
     tasks.cancel_task(owner, task_id)
+
+
+def _on_run_again(owner: str, task_id: str) -> None:
+    try:
+        task = tasks.run_again(owner, task_id)
+    except (LookupError, JobParamError, QueueFull, ManagerClosed) as exc:
+        session.notify("error", f"Not started again: {exc}")
+    else:
+        session.notify("success", f"Task {task_id} started again as task {task.id}.")

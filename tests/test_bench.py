@@ -55,3 +55,12 @@ def test_the_session_benchmark_prints_latencies_and_the_baseline_ratio() -> None
     assert re.search(r"baseline / tracker = [\d,.]+x", out), out
     assert re.search(r"Worst end latency past the grace window: [\d.]+ ms", out), out
     assert re.search(r"^ +0 +none +\d+ +\d+ +\d+\.\d{3} +\d+\.\d{3}$", out, re.MULTILINE), out
+
+
+def test_the_store_benchmark_prints_every_ratio() -> None:
+    out = run_bench("bench/bench_store.py", "--quick", timeout=100)
+    for owners in (1, 50):
+        assert f"{owners} owner(s)" in out, out
+    assert len(re.findall(r"store SQLite +[\d,]+ tasks/s +ratio \d+\.\d\dx", out)) == 2, out
+    assert len(re.findall(r"store PostgreSQL +[\d,]+ tasks/s +ratio \d+\.\d\dx", out)) == 2, out
+    assert re.search(r"store SQLite +[\d,]+ reports/s ratio \d+\.\d\dx +\([\d,]+ rows", out), out
