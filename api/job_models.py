@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from fastapi import HTTPException, Request, UploadFile, status
+from fastapi import HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from starlette.datastructures import UploadFile
 
 from jobs import Job, JobParamError, Param
 
 _TYPES: dict[str, Any] = {"int": int, "float": float, "str": str, "bool": bool}
-_MULTIPART = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
 def request_model(job: Job) -> type[BaseModel]:
@@ -83,9 +83,12 @@ def unprocessable(name: str, message: str) -> HTTPException:
 
 
 async def read_params(request: Request, job: Job, model: type[BaseModel]) -> dict[str, Any]:
-    """The job's validated arguments from a JSON or multipart body; 422 naming the field."""
+    """The job's validated arguments from a JSON or multipart body; 422 naming the field.
+
+    Any body that is not multipart is read as JSON, whatever its content type says, so
+    ``curl -d '{"samples": 5}'`` works without a header."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type in _MULTIPART:
+    if content_type == "multipart/form-data":
         raw = await _form_values(request, job)
     else:
         raw = await _json_values(request, job, model)
