@@ -28,6 +28,19 @@ def port_is_free(port: int) -> bool:
         return True
 
 
+def can_listen(port: int) -> bool:
+    """A server could listen on ``port`` now (as servers do, with SO_REUSEADDR, so the
+    TIME_WAIT connections a closed server leaves behind do not count)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("0.0.0.0", port))
+            sock.listen()
+        except OSError:
+            return False
+        return True
+
+
 def free_ports(count: int) -> list[int]:
     """``count`` consecutive free ports (the replicas take STREAMLIT_PORT upwards)."""
 
