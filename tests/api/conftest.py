@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import schemathesis
+from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from tests.support.stack import Stack
 
@@ -16,3 +18,8 @@ def stack() -> Iterator[Stack]:
         yield running.start()
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def api_schema(stack: Stack) -> OpenApiSchema:
+    return schemathesis.openapi.from_url(f"{stack.url}/openapi.json")

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from tests.api.client import client, user_token, wait_status
-from tests.support.stack import Stack
+from tests.support.stack import ADMIN_TOKEN, Stack
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(300)]
 
@@ -149,3 +153,26 @@ def test_metrics_count_tasks_by_status(stack: Stack) -> None:
         "taskpool_task_duration_seconds_bucket",
     ):
         assert name in text, text
+
+
+def test_no_request_the_schema_allows_gets_a_server_error(api_schema: OpenApiSchema) -> None:
+    """Generated requests for every operation (a few each); last in the module, as it may
+    revoke tokens and fill queues."""
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    called: set[str] = set()
+    for found in api_schema.get_all_operations():
+        operation = found.ok()
+
+        @settings(
+            max_examples=6,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=operation.as_strategy())
+        def call(case: schemathesis.Case) -> None:
+            case.call_and_validate(headers=headers, checks=[not_a_server_error])
+            called.add(case.operation.label)
+
+        call()
+    assert {"POST /api/jobs/monte_carlo_pi", "DELETE /api/tasks/{task_id}"} <= called, called
