@@ -64,3 +64,13 @@ def test_the_store_benchmark_prints_every_ratio() -> None:
     assert len(re.findall(r"store SQLite +[\d,]+ tasks/s +ratio \d+\.\d\dx", out)) == 2, out
     assert len(re.findall(r"store PostgreSQL +[\d,]+ tasks/s +ratio \d+\.\d\dx", out)) == 2, out
     assert re.search(r"store SQLite +[\d,]+ reports/s ratio \d+\.\d\dx +\([\d,]+ rows", out), out
+
+
+@pytest.mark.timeout(240)
+def test_the_api_benchmark_prints_nginx_against_uvicorn() -> None:
+    out = run_bench("bench/bench_api.py", "--quick", timeout=230)
+    assert re.search(r"uvicorn direct +[\d.]+/s +\(baseline\)", out), out
+    assert re.search(r"through nginx +[\d.]+/s +ratio \d+\.\d\dx", out), out
+    assert re.search(r"through nginx +p50 +[\d.]+ ms +p99 +[\d.]+ ms +ratio p50 \d+\.\d\dx", out), (
+        out
+    )
