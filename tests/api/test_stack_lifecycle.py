@@ -7,10 +7,20 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, Page, expect
 
 from store.sql import SqlStore
 from taskmgr import TaskStatus
 from tests.api.client import client, user_token, wait_status
+from tests.app.conftest import (
+    ADMIN_PASSWORD,
+    LONG_BATCH,
+    UI_TIMEOUT_MS,
+    VIEWPORT,
+    start_job,
+    status_line,
+    task_card,
+)
 from tests.support.stack import Stack, can_listen
 from tests.support.wait import wait_until
 from tests.support.ws_client import StreamlitWsClient
@@ -20,7 +30,7 @@ pytestmark = [pytest.mark.server, pytest.mark.timeout(300)]
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    running = Stack(replicas=2)
+    running = Stack(replicas=2, env={"ADMIN_PASSWORD": ADMIN_PASSWORD})
     try:
         yield running.start()
     finally:
@@ -39,6 +49,44 @@ def test_the_page_and_its_websocket_work_through_nginx(stack: Stack) -> None:
         session = ws.open()
         assert session.session_id and session.runs_finished >= 1
         session.close()
+
+
+def new_page(browser: Browser) -> Page:
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    return context.new_page()
+
+
+@pytest.mark.browser
+def test_the_app_draws_in_a_browser_through_nginx(stack: Stack, browser: Browser) -> None:
+    page = new_page(browser)
+    page.goto(f"{stack.url}/Jobs")  # drawn only once the websocket through nginx works
+    expect(page.get_by_role("heading", name="Jobs", exact=True)).to_be_visible()
+    page.context.close()
+
+
+@pytest.mark.browser
+def test_a_task_on_one_replica_is_cancelled_from_the_others_admin_page(
+    stack: Stack, browser: Browser
+) -> None:
+    first, second = (f"http://127.0.0.1:{port}" for port in stack.streamlit_ports)
+    user = new_page(browser)
+    user.goto(f"{first}/Jobs")
+    expect(user.get_by_role("heading", name="Jobs", exact=True)).to_be_visible()
+    long = start_job(user, "batch_steps", LONG_BATCH)
+    expect(status_line(task_card(user, long))).to_contain_text("Running")
+
+    admin = new_page(browser)
+    admin.goto(f"{second}/Admin")
+    admin.get_by_role("textbox", name="Admin password").fill(ADMIN_PASSWORD)
+    admin.get_by_role("button", name="Log in").click()
+    expect(admin.locator(".st-key-admin-store-task-history")).to_contain_text(long)
+    admin.get_by_role("button", name="Cancel in its process").click()
+    expect(admin.get_by_text(f"Cancel requested for task {long}")).to_be_visible()
+
+    expect(status_line(task_card(user, long))).to_contain_text("Cancelled")
+    user.context.close()
+    admin.context.close()
 
 
 def test_a_crash_keeps_finished_tasks_and_interrupts_the_running_one(stack: Stack) -> None:
