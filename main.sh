@@ -176,6 +176,13 @@ listening() {  # port: true once something accepts connections on 127.0.0.1:port
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+port_free() {  # port name: refuse to start a part on a port something else already has
+  if listening "$1"; then
+    log "$2 failed to start: port $1 is already in use"
+    return 1
+  fi
+}
+
 # Wait until every part listens; a part that exits first, or never listens, is named.
 wait_ready() {  # name pid port
   local deadline=$((SECONDS + ${STACK_START_TIMEOUT_S:-120}))
@@ -222,6 +229,10 @@ run_app() {
     || { log "nginx failed to start: its configuration does not load"; exit 1; }
   trap 'log "stopping"; stop_stack; exit 0' INT TERM
   trap stop_stack EXIT
+  for i in "${!ports[@]}"; do
+    port_free "${ports[$i]}" "streamlit replica $((i + 1))" || exit 1
+  done
+  port_free "$API_PORT" "the API" && port_free "$PORT" "nginx" || exit 1
   # Only nginx may set X-Forwarded-For: the login throttle believes it from there alone.
   export TRUSTED_PROXIES=${TRUSTED_PROXIES:-127.0.0.1,::1}
   export API_PORT

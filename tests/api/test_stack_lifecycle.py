@@ -3,6 +3,8 @@ SIGTERM. The tests run in order on one stack."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
 from collections.abc import Iterator
 
 import httpx
@@ -21,6 +23,7 @@ from tests.app.conftest import (
     status_line,
     task_card,
 )
+from tests.support.server import REPO_ROOT
 from tests.support.stack import Stack, can_listen
 from tests.support.wait import wait_until
 from tests.support.ws_client import StreamlitWsClient
@@ -128,3 +131,21 @@ def test_sigterm_stops_every_part_and_frees_the_ports(stack: Stack) -> None:
     assert status == 0, stack.log_tail()
     wait_until(lambda: not stack.group_alive(), message="every process of the group to exit")
     assert [port for port in stack.ports if not can_listen(port)] == []
+
+
+def test_a_part_that_cannot_start_is_named_and_the_script_fails() -> None:
+    blocked = Stack()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", blocked.api_port))
+        taken.listen()
+        done = subprocess.run(
+            [str(REPO_ROOT / "main.sh")],
+            cwd=REPO_ROOT,
+            env=blocked.env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode != 0
+    assert f"the API failed to start: port {blocked.api_port} is already in use" in done.stderr
