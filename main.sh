@@ -204,7 +204,16 @@ run_streamlit_alone() {
     --server.port "$PORT" --server.address 0.0.0.0 --server.headless true
 }
 
+check_numbers() {
+  local name
+  for name in PORT STREAMLIT_PORT API_PORT STREAMLIT_REPLICAS; do
+    [[ ${!name} =~ ^[1-9][0-9]{0,4}$ ]] \
+      || { log "$name must be a whole number of at least 1, got '${!name}'"; exit 2; }
+  done
+}
+
 run_app() {
+  check_numbers
   [ -n "${DATABASE_URL:-}" ] || mkdir -p data
   # Migrate the database first: one unreachable (or of a newer schema) stops here, named.
   "$VENV/bin/python" -m store upgrade || { log "the database is not usable; see above"; exit 1; }
