@@ -92,6 +92,24 @@ def test_a_task_on_one_replica_is_cancelled_from_the_others_admin_page(
     admin.context.close()
 
 
+@pytest.mark.browser
+def test_an_api_task_is_cancelled_from_the_admin_page_through_the_store(
+    stack: Stack, browser: Browser
+) -> None:
+    with client(stack, user_token(stack, "ui")) as user:
+        task = user.post("/api/jobs/batch_steps", json={"steps": 900, "step_s": 0.1}).json()
+        wait_status(user, task["id"], "IN_PROGRESS")
+        admin = new_page(browser)
+        admin.goto(f"{stack.url}/Admin")
+        admin.get_by_role("textbox", name="Admin password").fill(ADMIN_PASSWORD)
+        admin.get_by_role("button", name="Log in").click()
+        expect(admin.locator(".st-key-admin-store-task-history")).to_contain_text(task["id"])
+        admin.get_by_role("button", name="Cancel in its process").click()
+        expect(admin.get_by_text(f"Cancel requested for task {task['id']}")).to_be_visible()
+        wait_status(user, task["id"], "CANCELLED")
+        admin.context.close()
+
+
 def test_a_crash_keeps_finished_tasks_and_interrupts_the_running_one(stack: Stack) -> None:
     with client(stack, user_token(stack, "crash")) as user:
         finished = user.post("/api/jobs/monte_carlo_pi", json={"samples": 10_000}).json()
