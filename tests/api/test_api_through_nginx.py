@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -10,6 +13,7 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from tests.api.client import client, user_token, wait_status
 from tests.support.stack import ADMIN_TOKEN, Stack
+from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(300)]
 
@@ -143,14 +147,21 @@ def test_the_admin_sees_and_cancels_any_owners_task(stack: Stack) -> None:
 
 
 def test_metrics_count_tasks_by_status(stack: Stack) -> None:
-    with client(stack, token=None) as anyone:
-        text = anyone.get("/metrics").text
+    with client(stack, user_token(stack, "counted")) as user:
+        task = user.post("/api/jobs/monte_carlo_pi", json={"samples": 1_000}).json()
+        wait_status(user, task["id"], "SUCCESS")
+
+    def scrape() -> str | None:
+        text = httpx.get(f"{stack.url}/metrics", timeout=30).text
+        found = re.search(r'^taskpool_tasks\{status="SUCCESS"\} (\d+)', text, re.MULTILINE)
+        return text if found and float(found.group(1)) >= 1 else None
+
+    text = wait_until(scrape, message="a SUCCESS task counted from the store")
     for name in (
-        'taskpool_tasks{status="SUCCESS"}',
-        "taskpool_queue_depth",
-        "taskpool_workers_busy",
-        "taskpool_live_sessions",
-        "taskpool_task_duration_seconds_bucket",
+        "taskpool_queue_depth{",
+        "taskpool_workers_busy{",
+        "taskpool_live_sessions ",
+        'taskpool_task_duration_seconds_count{job="monte_carlo_pi"',
     ):
         assert name in text, text
 
