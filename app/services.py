@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app import live_sessions
+from app.collector import ScheduledCollector
 from sessions import SessionCallbackManager, reap_orphans
 from store import DurableStore, get_store
 from taskmgr import AsyncTaskManager, get_task_manager
@@ -21,6 +22,8 @@ class Services:
     store: DurableStore
     #: Removes the listeners this wiring added to the tracker.
     unwire: Callable[[], None]
+    #: Full garbage collections off the script threads.
+    collector: ScheduledCollector
 
 
 def services() -> Services:
@@ -53,9 +56,16 @@ def _wired() -> Services:
         store.attach_manager(manager),
         store.attach_tracker(tracker),
     )
+    collector = _collector()
 
     def unwire() -> None:
         for remove in removers:
             remove()
 
-    return Services(manager, tracker, store, unwire)
+    return Services(manager, tracker, store, unwire, collector)
+
+
+@st.cache_resource(show_spinner=False, on_release=ScheduledCollector.stop)
+def _collector() -> ScheduledCollector:
+    """One per server: .streamlit/config.toml turns off Streamlit's collection after runs."""
+    return ScheduledCollector(freeze=True).start()

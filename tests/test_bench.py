@@ -77,3 +77,15 @@ def test_the_api_benchmark_prints_nginx_against_uvicorn() -> None:
     assert re.search(r"through nginx +p50 +[\d.]+ ms +p99 +[\d.]+ ms +ratio p50 \d+\.\d\dx", out), (
         out
     )
+
+
+@pytest.mark.server
+def test_the_load_benchmark_prints_both_apps_and_the_ratios_to_the_floor() -> None:
+    out = run_bench(
+        "bench/load_sessions.py",
+        *("--sizes", "3", "--window-s", "2", "--warmup-s", "1", "--more-step", "0", "--no-doc"),
+        timeout=150,
+    )
+    gaps = r"\d+\.\d\d \| \d+\.\d\d \| \d+\.\d\d"
+    assert re.search(rf"^\| floor \| 3 \| {gaps} \| \d+ \|", out, re.M), out
+    assert re.search(r"^\| app \| 3 \| .* \| \d+\.\d\dx \| \d+\.\d\dx \|$", out, re.M), out

@@ -117,9 +117,9 @@ def test_panel_lists_every_owners_tasks(make_app: AppFactory) -> None:
 
     [_sessions, tasks_table, queue, *_store_tables] = at.table  # the store's follow
     tasks = tasks_table.value
-    listed = dict(zip(tasks["Task"], tasks["Owner"], strict=True))
-    assert listed["batch_steps-1"] == owner_of(users[0])[:8] + "…"
-    assert listed["batch_steps-2"] == owner_of(users[1])[:8] + "…"
+    listed = set(zip(tasks["Task"], tasks["Owner"], strict=True))  # ids repeat across owners
+    assert ("batch_steps-1", owner_of(users[0])[:8] + "…") in listed
+    assert ("batch_steps-2", owner_of(users[1])[:8] + "…") in listed
     assert set(queue.value["Owner"]) >= {owner_of(u)[:8] + "…" for u in users}
 
 
