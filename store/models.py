@@ -95,3 +95,14 @@ class UserValueRow(Base):
     kind: Mapped[str] = mapped_column(String(16))
     value: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+class ApiTokenRow(Base):
+    """A user token of the REST API: only its SHA-256 is kept, never the token itself."""
+
+    __tablename__ = "api_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    owner: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[float] = mapped_column(Float)

@@ -296,6 +296,12 @@ class SqlStore:
         with self.engine.connect() as connection:
             return [_stored_task(row) for row in connection.execute(query).all()]
 
+    def task_counts(self) -> dict[TaskStatus, int]:
+        """How many stored tasks are in each status (every process's, for ``/metrics``)."""
+        query = select(TaskRow.status, func.count()).group_by(TaskRow.status)
+        with self.engine.connect() as connection:
+            return {TaskStatus(status): count for status, count in connection.execute(query).all()}
+
     def task(self, owner: str, task_id: str) -> StoredTask | None:
         query = select(TaskRow.__table__).where(TaskRow.owner == owner, TaskRow.task_id == task_id)
         with self.engine.connect() as connection:

@@ -86,6 +86,7 @@ def test_right_password_opens_the_panel(make_app: AppFactory) -> None:
         "Processes",
         "Task history (all processes)",
         "Session history",
+        "REST API tokens",
     ]
 
 
