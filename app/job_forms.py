@@ -12,7 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import streamlit as st
 
-from app import session, tasks
+from app import saved_inputs, session, tasks
 from jobs import Job, JobParamError, Param, get_job
 from jobs.spec import format_number
 from taskmgr import ManagerClosed, QueueFull
@@ -27,6 +27,8 @@ def widget_key(job: Job, param: Param) -> str:
 
 def render_form(job: Job) -> None:
     """The job's parameters and a Start button; the outcome of the last submit below it."""
+    keys = {param.name: widget_key(job, param) for param in job.params}
+    saved_inputs.restore(job, session.user().owner, keys)
     with st.form(f"form-{job.key}", border=True):
         for param in job.params:
             _param_widget(job, param)
@@ -41,16 +43,20 @@ def render_form(job: Job) -> None:
 def _param_widget(job: Job, param: Param) -> None:
     key = widget_key(job, param)
     help_text = " ".join(part for part in (param.help, _accepted(param)) if part)
+    # A value restored into st.session_state (saved_inputs) wins over the default; the
+    # "no default" value keeps Streamlit from warning about setting both.
+    restored = key in st.session_state
     if param.kind == "file":
         st.file_uploader(param.label, key=key, help=help_text)
     elif param.kind == "bool":
-        st.checkbox(param.label, value=bool(param.default), key=key, help=help_text)
+        checked = False if restored else bool(param.default)
+        st.checkbox(param.label, value=checked, key=key, help=help_text)
     elif param.kind == "choice":
         st.selectbox(param.label, param.choices, key=key, help=help_text)
     else:
         st.text_input(
             param.label,
-            value=_as_text(param.default),
+            value="" if restored else _as_text(param.default),
             key=key,
             help=help_text,
             max_chars=_max_chars(param),
@@ -82,6 +88,7 @@ def _on_submit(job_key: str) -> None:
     state = session.user()
     try:
         raw = {param.name: _raw_value(job, param) for param in job.params}
+        saved_inputs.save(job, state.owner, raw)
         task = tasks.start_job(job, raw, state.owner)
     except JobParamError as exc:
         state.form_notices[job.key] = session.Notice("error", describe_param_error(job, exc))

@@ -10,6 +10,7 @@ import streamlit as st
 from app import live_sessions
 from app.collector import ScheduledCollector
 from sessions import SessionCallbackManager, reap_orphans
+from store import DurableStore, get_store
 from taskmgr import AsyncTaskManager, get_task_manager
 
 
@@ -21,15 +22,19 @@ class Services:
     unwire: Callable[[], None]
     #: Full garbage collections off the script threads.
     collector: ScheduledCollector
+    #: The durable store the manager and the tracker are attached to (``DATABASE_URL``).
+    store: DurableStore
 
 
 def services() -> Services:
     """The manager and the tracker, with the orphan reaper and the live-session publisher
-    listening to the tracker: wired once per server, and again if either was replaced
-    (their own caches cleared)."""
+    listening to the tracker, and both recorded in the store: wired once per server, and
+    again if any was replaced (their own caches cleared)."""
     wired = _wired()
-    if wired.manager is not get_task_manager() or (
-        wired.tracker is not SessionCallbackManager.get_handler()
+    if (
+        wired.manager is not get_task_manager()
+        or wired.tracker is not SessionCallbackManager.get_handler()
+        or wired.store is not get_store()
     ):
         _wired.clear()
         wired = _wired()
@@ -44,14 +49,20 @@ def _unwire(wired: Services) -> None:
 def _wired() -> Services:
     manager = get_task_manager()
     tracker = SessionCallbackManager.get_handler()
-    removers = (reap_orphans(tracker, manager), live_sessions.follow(tracker))
+    store = get_store()
+    removers = (
+        reap_orphans(tracker, manager),
+        live_sessions.follow(tracker),
+        store.attach_manager(manager),
+        store.attach_tracker(tracker),
+    )
     collector = _collector()
 
     def unwire() -> None:
         for remove in removers:
             remove()
 
-    return Services(manager, tracker, unwire, collector)
+    return Services(manager, tracker, unwire, collector, store)
 
 
 @st.cache_resource(show_spinner=False, on_release=ScheduledCollector.stop)

@@ -19,8 +19,10 @@ from app import session, tasks
 from app.layout import follow_broadcast
 from app.services import services
 from app.settings import TASKS_REFRESH_S
-from taskmgr import AsyncTaskManager, TaskSnapshot, TaskStatus
+from jobs import JobParamError
+from taskmgr import AsyncTaskManager, ManagerClosed, QueueFull, TaskSnapshot, TaskStatus
 from ui import StreamlitOutput
+from ui.format import format_percent
 
 #: Finished tasks shown under the unfinished ones, newest first.
 MAX_FINISHED_SHOWN = 10
@@ -34,16 +36,18 @@ LiveState = tuple[tuple[Hashable, TaskStatus], ...]
 def render_own_tasks(owner: str, *, unfinished_only: bool = False, empty_text: str = "") -> None:
     """The owner's tasks; the unfinished ones refresh themselves."""
     own = tasks.own_tasks(owner)
-    unfinished = [task for task in own if not task.is_final]
+    # Unfinished tasks of another process (from the store) are drawn with the page only.
+    unfinished = [task for task in own if not task.is_final and not tasks.is_stored(task)]
+    elsewhere = [task for task in own if not task.is_final and tasks.is_stored(task)]
     finished = [] if unfinished_only else [task for task in own if task.is_final]
-    if not unfinished and not finished:
+    if not unfinished and not elsewhere and not finished:
         if empty_text:
             st.caption(empty_text)
         return
     drawn = live_state(unfinished)
     for task in unfinished[:MAX_LIVE_SHOWN]:
         task_card(task, owner, live=drawn)
-    for task in unfinished[MAX_LIVE_SHOWN:]:
+    for task in unfinished[MAX_LIVE_SHOWN:] + elsewhere:
         task_card(task, owner)
     if len(unfinished) > MAX_LIVE_SHOWN:
         st.caption(
@@ -78,6 +82,16 @@ def task_card(task: TaskSnapshot, owner: str, *, live: LiveState | None = None) 
                 disabled=task.status is TaskStatus.CANCELLING,
                 width="stretch",
             )
+        elif tasks.can_run_again(task):
+            action.button(
+                "Run again",
+                key=f"again-{task.id}",
+                on_click=_on_run_again,
+                args=(owner, str(task.id)),
+                width="stretch",
+            )
+        if task.status is TaskStatus.INTERRUPTED:
+            last_progress(task)
         if live is None:
             StreamlitOutput().result(task)
         else:
@@ -99,5 +113,21 @@ def _live_part(manager: AsyncTaskManager, owner: str, task_id: Hashable, drawn: 
             StreamlitOutput().result(task)
 
 
+def last_progress(task: TaskSnapshot) -> None:
+    """Where an interrupted task had got to when its process stopped."""
+    done = format_percent(task.progress) or "unknown"
+    text = f"Last progress: {done}" + (f" · {task.message}" if task.message else "")
+    st.progress(min(1.0, max(0.0, task.progress or 0.0)), text=text)
+
+
 def _on_cancel(owner: str, task_id: str) -> None:
     tasks.cancel_task(owner, task_id)
+
+
+def _on_run_again(owner: str, task_id: str) -> None:
+    try:
+        task = tasks.run_again(owner, task_id)
+    except (LookupError, JobParamError, QueueFull, ManagerClosed) as exc:
+        session.notify("error", f"Not started again: {exc}")
+    else:
+        session.notify("success", f"Task {task_id} started again as task {task.id}.")

@@ -1,7 +1,9 @@
 """A user's tasks: start a job under the tab's owner token, list and cancel its tasks.
 
 Only the owner's own tasks are reachable from here; ``list_all_tasks`` belongs to the
-Admin page alone.
+Admin page alone. The list joins what this process runs (the manager) with what the
+store kept: finished results and interrupted tasks from before a restart, and tasks of
+the same owner running in another process.
 """
 
 from __future__ import annotations
@@ -11,17 +13,29 @@ from typing import Any
 
 from app.services import services
 from jobs import JOBS, Job
-from taskmgr import AsyncTaskManager, TaskSnapshot
+from store import StoredTask
+from taskmgr import AsyncTaskManager, TaskSnapshot, TaskStatus
 
 
 def own_tasks(owner: str) -> list[TaskSnapshot]:
     """The owner's tasks: unfinished ones first (oldest first), then finished, newest first."""
-    tasks = services().manager.list_tasks(owner)
+    wired = services()
+    tasks = wired.manager.list_tasks(owner)
+    live = {str(task.id) for task in tasks}
+    tasks += [
+        stored.to_snapshot() for stored in wired.store.tasks(owner) if stored.task_id not in live
+    ]
     unfinished = sorted((t for t in tasks if not t.is_final), key=lambda t: t.submitted_at)
     finished = sorted(
         (t for t in tasks if t.is_final), key=lambda t: t.finished_at or 0.0, reverse=True
     )
     return unfinished + finished
+
+
+def is_stored(task: TaskSnapshot) -> bool:
+    """A record read from the store (another process's, or from before a restart), not one
+    of this process's manager: those have version 0 (the manager's start at 1)."""
+    return task.version == 0
 
 
 def unfinished_of(manager: AsyncTaskManager, owner: str) -> list[TaskSnapshot]:
@@ -52,13 +66,33 @@ def start_job(job: Job, raw: Mapping[str, Any], owner: str) -> TaskSnapshot:
     when the pool refuses the task.
     """
     params = job.validate(raw)
-    manager = services().manager
-    task_id = new_task_id(job.key, manager.list_tasks(owner))
-    return manager.submit(task_id, job.fn, params, owner=owner, name=job.key)
+    wired = services()
+    task_id = new_task_id(job.key, own_tasks(owner))
+    task = wired.manager.submit(task_id, job.fn, params, owner=owner, name=job.key)
+    wired.store.record_params(owner, task_id, job.key, params)
+    return task
 
 
 def cancel_task(owner: str, task_id: str) -> bool:
-    return services().manager.cancel(task_id, owner=owner)
+    """Cancel the owner's task wherever it runs (here, or another process via the store)."""
+    return services().store.cancel(owner, task_id)
+
+
+def can_run_again(task: TaskSnapshot) -> bool:
+    """An interrupted task whose job the app still offers."""
+    return task.status is TaskStatus.INTERRUPTED and job_of(task) is not None
+
+
+def run_again(owner: str, task_id: str) -> TaskSnapshot:
+    """Start the job of an interrupted task again, with the parameters it had.
+
+    ``LookupError`` when the store no longer has them (expired, or too large to keep).
+    """
+    stored: StoredTask | None = services().store.task(owner, task_id)
+    job = JOBS.get(stored.job) if stored is not None else None
+    if stored is None or job is None or stored.params is None:
+        raise LookupError(f"task {task_id}: its parameters were not kept, start it from the form")
+    return start_job(job, stored.params, owner)
 
 
 def job_of(task: TaskSnapshot) -> Job | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import admin_view, session
+from app import admin_view, api_tokens, session, store_admin
 from app.layout import page_header
 
 st.set_page_config(
@@ -23,3 +23,5 @@ admin_view.log_out_button()
 admin_view.broadcast_form()
 admin_view.broadcast_notice(user)
 admin_view.live_panel(user)
+store_admin.panel(user)
+api_tokens.panel(user)

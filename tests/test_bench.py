@@ -69,6 +69,25 @@ def test_the_backends_benchmark_prints_dask_beside_threads() -> None:
     assert re.search(r"CPU-bound jobs .* speed-up \d+\.\d\dx", out), out
 
 
+def test_the_store_benchmark_prints_every_ratio() -> None:
+    out = run_bench("bench/bench_store.py", "--quick", timeout=100)
+    for owners in (1, 50):
+        assert f"{owners} owner(s)" in out, out
+    assert len(re.findall(r"store SQLite +[\d,]+ tasks/s +ratio \d+\.\d\dx", out)) == 2, out
+    assert len(re.findall(r"store PostgreSQL +[\d,]+ tasks/s +ratio \d+\.\d\dx", out)) == 2, out
+    assert re.search(r"store SQLite +[\d,]+ reports/s ratio \d+\.\d\dx +\([\d,]+ rows", out), out
+
+
+@pytest.mark.timeout(240)
+def test_the_api_benchmark_prints_nginx_against_uvicorn() -> None:
+    out = run_bench("bench/bench_api.py", "--quick", timeout=230)
+    assert re.search(r"uvicorn direct +[\d.]+/s +\(baseline\)", out), out
+    assert re.search(r"through nginx +[\d.]+/s +ratio \d+\.\d\dx", out), out
+    assert re.search(r"through nginx +p50 +[\d.]+ ms +p99 +[\d.]+ ms +ratio p50 \d+\.\d\dx", out), (
+        out
+    )
+
+
 @pytest.mark.server
 def test_the_load_benchmark_prints_both_apps_and_the_ratios_to_the_floor() -> None:
     out = run_bench(

@@ -80,7 +80,14 @@ def test_right_password_opens_the_panel(make_app: AppFactory) -> None:
 
     assert not at.exception
     assert not at.error
-    assert texts(at.subheader) == ["Live sessions", "All tasks", "Pool", "Actions"]
+    assert texts(at.subheader)[:4] == ["Live sessions", "All tasks", "Pool", "Actions"]
+    assert texts(at.subheader)[4:] == [
+        "Database",
+        "Processes",
+        "Task history (all processes)",
+        "Session history",
+        "REST API tokens",
+    ]
 
 
 def test_password_from_the_environment_wins(
@@ -108,11 +115,11 @@ def test_panel_lists_every_owners_tasks(make_app: AppFactory) -> None:
         start_waiting(owner_of(user), f"batch_steps-{n + 1}")
     at = log_in(make_app(ADMIN_PAGE, secrets={"ADMIN_PASSWORD": PASSWORD}).run())
 
-    [_sessions, tasks_table, queue] = at.table
+    [_sessions, tasks_table, queue, *_store_tables] = at.table  # the store's follow
     tasks = tasks_table.value
-    listed = dict(zip(tasks["Task"], tasks["Owner"], strict=True))
-    assert listed["batch_steps-1"] == owner_of(users[0])[:8] + "…"
-    assert listed["batch_steps-2"] == owner_of(users[1])[:8] + "…"
+    listed = set(zip(tasks["Task"], tasks["Owner"], strict=True))  # ids repeat across owners
+    assert ("batch_steps-1", owner_of(users[0])[:8] + "…") in listed
+    assert ("batch_steps-2", owner_of(users[1])[:8] + "…") in listed
     assert set(queue.value["Owner"]) >= {owner_of(u)[:8] + "…" for u in users}
 
 
@@ -175,3 +182,11 @@ def test_empty_broadcast_is_explained(make_app: AppFactory) -> None:
 
     assert not at.exception
     assert "Write a message first." in texts(at.error)
+
+
+def test_store_section_names_the_database_and_this_process(make_app: AppFactory) -> None:
+    at = log_in(make_app(ADMIN_PAGE, secrets={"ADMIN_PASSWORD": PASSWORD}).run())
+
+    assert any(text.startswith("Connected to sqlite:///") for text in texts(at.success))
+    processes = next(table.value for table in at.table if "PID" in table.value.columns)
+    assert any(str(name).endswith("(this one)") for name in processes["Process"])

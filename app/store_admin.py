@@ -1,0 +1,95 @@
+"""The Admin page's store section: the database's health, every process, the task and
+session history, and cancelling a task that runs in another process."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app import session, store_tables
+from app.admin_tables import short
+from app.services import services
+from app.session import Notice, UserState
+from app.settings import ADMIN_REFRESH_S
+
+_ACTIONS = "admin-store-actions"
+#: Rows shown per history table (the store keeps more, until retention ends).
+MAX_ROWS = 50
+
+
+def panel(state: UserState) -> None:
+    st.fragment(_store_tables, run_every=ADMIN_REFRESH_S, key="admin-store")(state)
+
+
+def _store_tables(state: UserState) -> None:
+    durable = services().store
+    health = durable.health()
+    st.subheader("Database")
+    with st.container(key="admin-store-health"):
+        if health.ok:
+            st.success(
+                f"Connected to {health.url}: {health.writer.written:,} record(s) written "
+                f"in {health.writer.batches:,} batch(es).",
+                icon=":material/storage:",
+            )
+        else:
+            st.error(
+                f"The database at {health.url} is unreachable ({health.problem}). The app "
+                f"keeps serving from memory; {health.writer.held:,} record(s) are held and "
+                f"will be written when it is back (up to {durable.settings.max_held:,}).",
+                icon=":material/error:",
+            )
+            if health.writer.dropped:
+                st.warning(f"{health.writer.dropped:,} record(s) were dropped past that bound.")
+    zone = state.zone
+    stored = durable.tasks()
+    st.subheader("Processes")
+    _table(
+        store_tables.process_rows(durable.processes(), stored, zone, me=durable.process.id),
+        "processes",
+    )
+    st.subheader("Task history (all processes)")
+    _table(store_tables.stored_task_rows(stored[:MAX_ROWS], zone), "task-history")
+    st.subheader("Session history")
+    _table(store_tables.session_history_rows(durable.sessions()[:MAX_ROWS], zone), "sessions")
+
+    unfinished = [(task.owner, task.task_id) for task in stored if not task.is_final]
+    st.selectbox(
+        "Task in any process",
+        unfinished,
+        format_func=lambda key: f"{key[1]} (owner {short(key[0])})",
+        key="admin-store-task",
+        placeholder="No unfinished task",
+        index=0 if unfinished else None,
+    )
+    st.button(
+        "Cancel in its process",
+        key="admin-store-cancel",
+        on_click=_on_cancel,
+        disabled=not unfinished,
+    )
+    notice = state.form_notices.get(_ACTIONS)
+    if notice is not None:
+        notice.show()
+
+
+def _table(rows: list[dict[str, object]], name: str) -> None:
+    if not rows:
+        st.caption("Nothing recorded yet.")
+        return
+    with st.container(key=f"admin-store-{name}"):
+        st.table(pd.DataFrame(rows), hide_index=True)
+
+
+def _on_cancel() -> None:
+    selected = st.session_state.get("admin-store-task")
+    if not selected:
+        return
+    owner, task_id = selected
+    done = services().store.cancel(owner, task_id)
+    text = (
+        f"Cancel requested for task {task_id}; its process honours it within a heartbeat."
+        if done
+        else f"Task {task_id} had already ended (or the database is unreachable)."
+    )
+    session.user().form_notices[_ACTIONS] = Notice("success" if done else "info", text)

@@ -1,0 +1,273 @@
+"""Write-behind: records are handed to a queue and written by one thread, in batches.
+
+Whoever hands a record in (a task's worker thread through a manager listener, a script
+run, the tracker thread) appends it to a deque (atomic, no lock: a lock here would
+make the pool's workers queue on each other) and, if the writer sleeps, wakes it:
+nobody waits on the database. The writer coalesces what it takes: a task that reported
+progress a hundred times since the last write is written once, with its latest snapshot.
+
+When the database is away, the batch is kept and retried with a growing delay (up to
+``retry_max_s``); meanwhile the writer keeps taking the queue in every
+``_DRAIN_WHILE_AWAY_S`` and merging it into the batch, so memory grows with the number
+of distinct records, not of reports. Up to ``max_held`` records (distinct tasks,
+sessions and values) are held, and each one's latest state is written when the
+database is back. Past that bound, records of *new* keys are dropped and counted
+(``WriterHealth.dropped``); held ones keep being updated.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from store.errors import describe
+from store.protocol import TaskStore
+from store.records import ParamsWrite, SessionWrite, ValueWrite, WriteBatch
+from taskmgr import TaskSnapshot
+
+if TYPE_CHECKING:  # sessions imports Streamlit: not needed to run migrations
+    from sessions import SessionInfo
+
+logger = logging.getLogger(__name__)
+
+#: Distinct records held while the database is away (documented in docs/store.md).
+DEFAULT_MAX_HELD = 100_000
+#: While the database is away, how often the queue is folded into the held batch.
+_DRAIN_WHILE_AWAY_S = 0.1
+#: A queue this long is folded in at once, without waiting for the batching delay: a
+#: burst of reports then never piles up more than this many snapshots.
+_EARLY_DRAIN = 20_000
+
+
+class _Put(NamedTuple):
+    """A record other than a task snapshot: which table, its key, the record."""
+
+    kind: str
+    key: Any
+    record: Any
+
+
+@dataclass(frozen=True)
+class WriterHealth:
+    """Whether writes reach the database, and what waits meanwhile."""
+
+    ok: bool
+    #: When writes started failing (None while they succeed).
+    failing_since: float | None
+    last_error: str | None
+    held: int
+    dropped: int
+    written: int
+    batches: int
+
+
+class WriteBehind:
+    """One writer thread over a ``TaskStore``; every hand-in returns at once."""
+
+    def __init__(
+        self,
+        store: TaskStore,
+        process_id: str,
+        *,
+        max_held: int = DEFAULT_MAX_HELD,
+        batch_delay_s: float = 0.2,
+        retry_max_s: float = 5.0,
+    ) -> None:
+        self.store = store
+        self.process_id = process_id
+        self.max_held = max_held
+        self.batch_delay_s = batch_delay_s
+        self.retry_max_s = retry_max_s
+        self._inbox: deque[TaskSnapshot | _Put] = deque()
+        #: Set by the writer just before it sleeps; a hand-in then wakes it.
+        self._sleeping = False
+        self._wake = threading.Event()
+        #: Guards the counters and the batch below, and tells flush() about progress.
+        self._lock = threading.Lock()
+        self._progress = threading.Condition(self._lock)
+        self._pending = WriteBatch()
+        self._writing = 0
+        self._hurry = False
+        self._stopping = False
+        self._failing_since: float | None = None
+        self._last_error: str | None = None
+        self._dropped = 0
+        self._written = 0
+        self._batches = 0
+        self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
+        self._thread.start()
+
+    # -- handing records in (any thread; never blocks) ------------------------------------
+
+    def task(self, snapshot: TaskSnapshot) -> None:
+        """A manager listener: the task's snapshot goes to the next batch."""
+        inbox = self._inbox
+        inbox.append(snapshot)
+        if self._sleeping or len(inbox) == _EARLY_DRAIN:
+            self._wake.set()
+
+    def params(
+        self, owner: Hashable, task_id: Hashable, job: str, params: Mapping[str, Any]
+    ) -> None:
+        """The parameters a task was submitted with (call after ``submit`` returned)."""
+        self._hand_in(_Put("params", (owner, task_id), ParamsWrite(job, dict(params))))
+
+    def session(self, info: SessionInfo, ended_at: float | None = None) -> None:
+        self._hand_in(_Put("sessions", info.session_id, SessionWrite(info, ended_at)))
+
+    def value(self, owner: str, key: str, kind: str, raw: bytes) -> None:
+        self._hand_in(_Put("values", (owner, key), ValueWrite(kind, raw, time.time())))
+
+    def _hand_in(self, item: _Put) -> None:
+        self._inbox.append(item)
+        if self._sleeping:
+            self._wake.set()
+
+    # -- state ----------------------------------------------------------------------------
+
+    def health(self) -> WriterHealth:
+        with self._lock:
+            return WriterHealth(
+                ok=self._failing_since is None,
+                failing_since=self._failing_since,
+                last_error=self._last_error,
+                held=len(self._pending) + self._writing + len(self._inbox),
+                dropped=self._dropped,
+                written=self._written,
+                batches=self._batches,
+            )
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Write everything handed in so far, now; False if not done by the deadline."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            while self._inbox or len(self._pending) or self._writing:
+                if self._stopping and not self._thread.is_alive():
+                    return False
+                self._hurry = True
+                self._wake.set()
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._progress.wait(remaining)
+            return True
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Write what is held (for up to ``timeout`` seconds), then end the thread."""
+        flushed = self.flush(timeout)
+        with self._lock:
+            self._stopping = True
+        self._wake.set()
+        self._thread.join(timeout)
+        return flushed
+
+    # -- the writer thread ------------------------------------------------------------------
+
+    def _run(self) -> None:
+        retry_s = 0.0
+        while not self._stopping:
+            self._sleep_until_handed_in()
+            if self._stopping:
+                return
+            # After a failure, wait before trying again; otherwise let a burst of
+            # records coalesce into one batch.
+            self._pause(retry_s or self.batch_delay_s)
+            with self._lock:
+                self._hurry = False
+                self._drain_locked()
+                batch, self._pending = self._pending, WriteBatch()
+                self._writing = len(batch)
+            error = self._write(batch) if len(batch) else None
+            with self._lock:
+                self._writing = 0
+                if error is None:
+                    if self._failing_since is not None:
+                        logger.warning("store: the database is back; held records written")
+                    self._failing_since = self._last_error = None
+                    self._written += len(batch)
+                    self._batches += 1 if len(batch) else 0
+                    retry_s = 0.0
+                else:
+                    batch.absorb(self._pending)
+                    self._pending = batch
+                    if self._failing_since is None:
+                        self._failing_since = time.time()
+                        logger.error("store: writes fail, holding them and retrying: %s", error)
+                    self._last_error = error
+                    retry_s = min(self.retry_max_s, max(0.25, retry_s * 2))
+                self._progress.notify_all()
+
+    def _sleep_until_handed_in(self) -> None:
+        while not self._inbox and not len(self._pending) and not self._stopping:
+            self._sleeping = True
+            if not self._inbox:  # re-checked after raising the flag: no hand-in is missed
+                self._wake.wait()
+            self._sleeping = False
+            self._wake.clear()
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep ``seconds`` unless hurried, folding the queue into the batch whenever it
+        grows long (and, while the database is away, every ``_DRAIN_WHILE_AWAY_S``), so
+        that memory grows with distinct records, not with reports."""
+        deadline = time.monotonic() + seconds
+        while not self._hurry and not self._stopping:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            away = self._failing_since is not None
+            self._wake.wait(min(remaining, _DRAIN_WHILE_AWAY_S) if away else remaining)
+            self._wake.clear()
+            if away or len(self._inbox) >= _EARLY_DRAIN:
+                with self._lock:
+                    self._drain_locked()
+
+    def _drain_locked(self) -> None:
+        """Move the queue into the batch, keeping each record's latest state."""
+        pending = self._pending
+        tasks = pending.tasks
+        inbox = self._inbox
+        room = self.max_held - len(pending)
+        while inbox:
+            item = inbox.popleft()
+            if type(item) is _Put:
+                records: dict[Any, Any] = getattr(pending, item.kind)
+                if item.key not in records:
+                    if room <= 0:
+                        self._drop_locked()
+                        continue
+                    room -= 1
+                records[item.key] = item.record
+                continue
+            assert isinstance(item, TaskSnapshot)
+            key = (item.owner, item.id)
+            old = tasks.get(key)
+            if old is None:
+                if room <= 0:
+                    self._drop_locked()
+                    continue
+                room -= 1
+            elif item.version < old.version and item.submitted_at <= old.submitted_at:
+                continue  # a late, older snapshot of the same task
+            tasks[key] = item
+
+    def _drop_locked(self) -> None:
+        self._dropped += 1
+        if self._dropped == 1 or self._dropped % 10_000 == 0:
+            logger.error(
+                "store: %d records held while the database is away (the bound); "
+                "%d new one(s) dropped so far",
+                self.max_held,
+                self._dropped,
+            )
+
+    def _write(self, batch: WriteBatch) -> str | None:
+        try:
+            self.store.write(batch, self.process_id)
+        except Exception as exc:  # any database error: keep the batch, retry later
+            return describe(exc)
+        return None

@@ -1,0 +1,139 @@
+"""The real app on a real database: a ``kill -9`` loses nothing a user finished, and two
+server processes on one database act on each other's tasks. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from store import SqlStore
+from taskmgr import TaskStatus
+from tests.app.conftest import (
+    LONG_BATCH,
+    MAIN,
+    SERVER_ENV,
+    SHORT_BATCH,
+    UI_TIMEOUT_MS,
+    VIEWPORT,
+    log_in_as_admin,
+    open_page,
+    owner_in_url,
+    start_job,
+    status_line,
+    task_card,
+)
+from tests.support.server import StreamlitServer
+from tests.support.wait import wait_until
+
+pytestmark = [pytest.mark.server, pytest.mark.browser]
+
+#: Fast beats: a killed server is found dead within seconds.
+STORE_ENV = {"STORE_HEARTBEAT_S": "0.5", "STORE_DEAD_AFTER_S": "2"}
+
+ServerStarter = Callable[[], StreamlitServer]
+
+
+@pytest.fixture
+def start_server(database_url: str, tmp_path: Path) -> Iterator[ServerStarter]:
+    """Starts app servers on the test's database; stops (or has killed) them afterwards."""
+    servers: list[StreamlitServer] = []
+
+    def start() -> StreamlitServer:
+        env: Mapping[str, str] = {**SERVER_ENV, **STORE_ENV, "DATABASE_URL": database_url}
+        log = tmp_path / f"streamlit-{len(servers)}.log"
+        server = StreamlitServer(MAIN, env=env, log_path=log)
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[[], Page]]:
+    contexts: list[BrowserContext] = []
+
+    def open_new() -> Page:
+        context = browser.new_context(viewport=VIEWPORT)
+        context.set_default_timeout(UI_TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_new
+    for context in contexts:
+        context.close()
+
+
+def kill_hard(server: StreamlitServer) -> None:
+    """``kill -9`` the server's whole process group: no atexit, no flush, no goodbye."""
+    assert server.pid is not None
+    os.killpg(server.pid, signal.SIGKILL)
+    wait_until(lambda: server._process is not None and server._process.poll() is not None)
+
+
+def stored_status(store: SqlStore, owner: str, task_id: str) -> TaskStatus | None:
+    task = store.task(owner, task_id)
+    return None if task is None else task.status
+
+
+def test_after_kill_9_results_stay_the_running_job_is_interrupted_and_inputs_restored(
+    start_server: ServerStarter, new_page: Callable[[], Page], database_url: str
+) -> None:
+    store = SqlStore(database_url)
+    first = start_server()
+    page = open_page(new_page(), first, "Jobs", "Jobs")
+    short = start_job(page, "batch_steps", SHORT_BATCH)
+    expect(status_line(task_card(page, short))).to_contain_text("Done")
+    long = start_job(page, "batch_steps", LONG_BATCH)
+    expect(status_line(task_card(page, long))).to_contain_text("Running")
+    owner = owner_in_url(page)
+    wait_until(lambda: stored_status(store, owner, long) is TaskStatus.IN_PROGRESS)
+
+    kill_hard(first)
+    second = start_server()
+    page.goto(f"{second.url}/Jobs?owner={owner}")
+    expect(page.get_by_role("heading", name="Jobs", exact=True)).to_be_visible()
+
+    expect(status_line(task_card(page, short))).to_contain_text("Done")
+    interrupted = task_card(page, long)
+    expect(interrupted).to_contain_text("Interrupted")
+    expect(interrupted).to_contain_text("Last progress:")
+    page.get_by_role("tab", name="Batch of slow steps").click()
+    form = page.locator(".st-key-job-batch_steps")
+    for label, value in LONG_BATCH.items():
+        expect(form.get_by_role("textbox", name=label, exact=True)).to_have_value(value)
+
+    interrupted.get_by_role("button", name="Run again").click()
+    expect(page.get_by_text(f"Task {long} started again as task")).to_be_visible()
+    again = page.locator(".st-key-task-batch_steps-3")
+    expect(status_line(again)).to_contain_text("Running")
+    assert stored_status(store, owner, long) is TaskStatus.INTERRUPTED
+    store.close()
+
+
+def test_a_cancel_on_one_server_reaches_a_task_running_on_another(
+    start_server: ServerStarter, new_page: Callable[[], Page], database_url: str
+) -> None:
+    store = SqlStore(database_url)
+    runner, other = start_server(), start_server()
+    user = open_page(new_page(), runner, "Jobs", "Jobs")
+    long = start_job(user, "batch_steps", LONG_BATCH)
+    expect(status_line(task_card(user, long))).to_contain_text("Running")
+    owner = owner_in_url(user)
+    wait_until(lambda: stored_status(store, owner, long) is TaskStatus.IN_PROGRESS)
+
+    admin = new_page()
+    log_in_as_admin(admin, other)
+    expect(admin.locator(".st-key-admin-store-task-history")).to_contain_text(long)
+    admin.get_by_role("button", name="Cancel in its process").click()
+    expect(admin.get_by_text(f"Cancel requested for task {long}")).to_be_visible()
+
+    expect(status_line(task_card(user, long))).to_contain_text("Cancelled")
+    wait_until(lambda: stored_status(store, owner, long) is TaskStatus.CANCELLED)
+    store.close()

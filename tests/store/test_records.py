@@ -1,0 +1,114 @@
+"""Tasks, sessions and values reach the database behind a queue, coalesced."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+from sessions import SessionInfo, SessionState
+from store import ValueTooLarge, persisted_state
+from taskmgr import AsyncTaskManager, TaskContext, TaskStatus
+from tests.store.conftest import DurableFactory
+
+
+def count_to(ctx: TaskContext, n: int) -> dict[str, int]:
+    for i in range(n):
+        ctx.report(progress=(i + 1) / n, message=f"{i + 1}/{n}", data=[i])
+    return {"counted": n}
+
+
+def test_a_finished_task_is_stored_with_its_params_and_result(
+    make_durable: DurableFactory, manager: AsyncTaskManager
+) -> None:
+    durable = make_durable()
+    durable.attach_manager(manager)
+    manager.submit("t-1", count_to, {"n": 3}, owner="alice", name="count")
+    durable.record_params("alice", "t-1", "count", {"n": 3, "blob": b"\x00\xff"})
+    manager.join("t-1", owner="alice", timeout=30)
+    assert durable.writer.flush(30)
+
+    stored = durable.backend.task("alice", "t-1")
+    assert stored is not None
+    assert stored.status is TaskStatus.SUCCESS
+    assert stored.result == {"counted": 3}
+    assert stored.params == {"n": 3, "blob": b"\x00\xff"}
+    assert stored.process_id == durable.process.id
+    assert stored.to_snapshot().result == {"counted": 3}
+    assert durable.backend.tasks("bob") == []
+
+
+def test_progress_ticks_of_a_task_are_coalesced(
+    make_durable: DurableFactory, manager: AsyncTaskManager
+) -> None:
+    durable = make_durable()
+    durable.attach_manager(manager)
+    gate = threading.Event()
+
+    def many_ticks(ctx: TaskContext) -> str:
+        gate.wait(30)
+        for i in range(2000):
+            ctx.report(progress=i / 2000, message=f"tick {i}")
+        return "done"
+
+    manager.submit("ticks", many_ticks, owner="alice")
+    assert durable.writer.flush(30)
+    before = durable.writer.health().written
+    gate.set()
+    manager.join("ticks", owner="alice", timeout=30)
+    assert durable.writer.flush(30)
+    # 2000 reports and the final snapshot became a handful of rows.
+    assert durable.writer.health().written - before < 100
+    stored = durable.backend.task("alice", "ticks")
+    assert stored is not None and stored.status is TaskStatus.SUCCESS
+    assert stored.message == "tick 1999"
+
+
+def test_session_history_keeps_ended_sessions(make_durable: DurableFactory) -> None:
+    durable = make_durable()
+    started = time.time() - 5
+    info = SessionInfo(
+        "s-1", "alice", SessionState.CONNECTED, started, None, None, "UA", None, "Jobs", 1
+    )
+    durable.writer.session(info)
+    durable.writer.session(info._replace(state=SessionState.ENDED), ended_at=started + 4)
+    assert durable.writer.flush(30)
+    (ended,) = durable.backend.sessions()
+    assert ended.state == "ended"
+    assert ended.duration_s == pytest.approx(4)
+    assert ended.page == "Jobs"
+
+
+def test_persisted_state_survives_a_new_process(make_durable: DurableFactory) -> None:
+    first = make_durable()
+    inputs = persisted_state("inputs", {}, owner="alice", durable=first)
+    frame = persisted_state("frame", None, owner="alice", durable=first)
+    inputs.set({"steps": "40", "fast": True})
+    frame.set(pd.DataFrame({"x": [1, 2], "y": ["a", "b"]}))
+    assert inputs.value == {"steps": "40", "fast": True}
+    assert first.writer.flush(30)
+
+    second = make_durable()  # another process: nothing cached
+    assert persisted_state("inputs", {}, owner="alice", durable=second).value == {
+        "steps": "40",
+        "fast": True,
+    }
+    restored = persisted_state("frame", None, owner="alice", durable=second).value
+    assert isinstance(restored, pd.DataFrame)
+    assert restored.to_dict("list") == {"x": [1, 2], "y": ["a", "b"]}
+    assert persisted_state("inputs", "none", owner="bob", durable=second).value == "none"
+
+
+def test_a_value_too_large_is_refused_and_the_old_one_kept(make_durable: DurableFactory) -> None:
+    durable = make_durable(max_value_bytes=1000)
+    state = persisted_state("notes", "", owner="alice", durable=durable)
+    state.set("short")
+    with pytest.raises(ValueTooLarge, match=r"'notes' is 2.0 KiB, over the 1000 bytes"):
+        state.set("x" * 2048)
+    with pytest.raises(TypeError, match="only JSON values"):
+        state.set({1, 2})  # type: ignore[arg-type]
+    assert state.value == "short"
+    assert durable.writer.flush(30)
+    assert durable.backend.get_value("alice", "notes") == ("json", b'"short"')
