@@ -493,15 +493,16 @@ class AsyncTaskManager:
 
     # -- state changes (all under the lock) -------------------------------------------
 
-    def _wait_for_change_locked(self, timeout: float | None) -> None:
+    def _wait_for_change_locked(self, timeout: float | None) -> bool:
         """Wait until a task becomes final; finishing tasks notify only while someone waits.
 
         The wait lets the lock go through ``CombiningLock.release``, which settles what
         workers handed in meanwhile (and so notifies this very waiter if one ended).
+        False when the timeout passed without a change.
         """
         self._joiners += 1
         try:
-            self._changed.wait(timeout)
+            return self._changed.wait(timeout)
         finally:
             self._joiners -= 1
 
