@@ -113,16 +113,23 @@ class AsyncTaskManager:
         result_ttl_s: float = 3600,
         max_results: int = 10_000,
         runner: TaskRunner | None = None,
+        max_queued: int | None = None,
     ) -> None:
         _require_positive_int("max_workers", max_workers)
         _require_positive_int("max_queued_per_owner", max_queued_per_owner)
         if max_running_per_owner is not None:
             _require_positive_int("max_running_per_owner", max_running_per_owner)
+        if max_queued is not None:
+            _require_positive_int("max_queued", max_queued)
         _require_positive_number("result_ttl_s", result_ttl_s)
         _require_positive_int("max_results", max_results)
         self.max_workers = max_workers
         self.max_queued_per_owner = max_queued_per_owner
         self.max_running_per_owner = max_running_per_owner
+        #: Workers kept for owners with nothing running, when owners are not capped.
+        self.reserve = default_reserve(max_workers) if max_running_per_owner is None else 0
+        #: Tasks queued across all owners at most (None: only the per-owner cap).
+        self.max_queued = max_queued
         self.result_ttl_s = result_ttl_s
         self.max_results = max_results
 
@@ -140,8 +147,10 @@ class AsyncTaskManager:
         self._running: set[TaskRecord] = set()
         self._running_per_owner: dict[Owner, int] = {}
         self._idle: list[_Worker] = []
-        # None when owners are uncapped: the queue then skips a call per dispatch.
-        self._may_serve = self._under_cap if max_running_per_owner is not None else None
+        # None when owners are neither capped nor held to a reserve: the queue then skips
+        # a call per dispatch.
+        limited = max_running_per_owner is not None or self.reserve > 0
+        self._may_serve = self._under_cap if limited else None
         self._joiners = 0
         self._version = 0
         self._closed = False
@@ -211,6 +220,12 @@ class AsyncTaskManager:
                     f"{queued} tasks are already queued for this owner "
                     f"(max_queued_per_owner={self.max_queued_per_owner}); "
                     "wait for some to start or cancel them"
+                )
+            waiting = len(self._queue) - (old is not None and old.status is TaskStatus.INIT)
+            if self.max_queued is not None and waiting >= self.max_queued:
+                raise QueueFull(
+                    f"the server already has {waiting} tasks waiting "
+                    f"(max_queued={self.max_queued}); try again in a while"
                 )
             if old is not None:
                 self._replace_locked(old)
@@ -511,8 +526,12 @@ class AsyncTaskManager:
         return self._version
 
     def _under_cap(self, owner: Owner) -> bool:
+        """May ``owner`` take a free worker now? Its cap, else the reserve, decides."""
+        running = self._running_per_owner.get(owner, 0)
         cap = self.max_running_per_owner
-        return cap is None or self._running_per_owner.get(owner, 0) < cap
+        if cap is not None:
+            return running < cap
+        return running == 0 or self.max_workers - len(self._running) > self.reserve
 
     def _dispatch_locked(self, events: list[TaskSnapshot]) -> None:
         """Hand queued tasks to free workers, in fair order."""
@@ -677,6 +696,13 @@ class AsyncTaskManager:
                     listener(snapshot)
                 except BaseException:  # Streamlit's StopException is one: keep the worker
                     logger.exception("task listener %r failed; it stays registered", listener)
+
+
+def default_reserve(max_workers: int) -> int:
+    """Workers an uncapped pool keeps for owners with nothing running: a quarter, and at
+    least one when there are two or more, so a newcomer's task starts at once however long
+    another owner's queue is."""
+    return 0 if max_workers < 2 else max(1, max_workers // 4)
 
 
 def _failure_text(record: TaskRecord, exc: BaseException) -> str:
