@@ -1,8 +1,8 @@
 """The Admin page's tables as plain rows: sessions, tasks and the pool's queue per owner.
 
 Pure functions of the tracker's and the manager's records, so they are tested without
-a server. Owner tokens are shown shortened: the full token is a capability (whoever
-has it sees that tab's tasks), and a prefix is enough to match rows by eye.
+a server. Owners are shown shortened (``browser 1f3a9c0d…``): a prefix is enough to
+match rows by eye.
 """
 
 from __future__ import annotations
@@ -45,6 +45,14 @@ def short(value: Hashable | None) -> str:
         return "—"
     text = str(value)
     return text if len(text) <= _SHORT else text[:_SHORT] + "…"
+
+
+def owner_label(owner: Hashable | None) -> str:
+    """``browser 1f3a9c0d…``: what the owner stands for, and enough of it to match rows."""
+    if isinstance(owner, str) and ":" in owner:
+        kind, _, rest = owner.partition(":")
+        return f"{kind} {short(rest)}"
+    return short(owner)
 
 
 def clock(ts: float | None, zone: tzinfo) -> str:
@@ -114,7 +122,7 @@ def session_rows(
         rows.append(
             {
                 "Session": short(info.session_id) + marker,
-                "Owner": short(info.owner),
+                "Owner": owner_label(info.owner),
                 "State": info.state.value,
                 "Started": clock(info.started_at, zone),
                 "Last heartbeat": ago(info.last_heartbeat, now),
@@ -136,7 +144,7 @@ def task_rows(tasks: Iterable[TaskSnapshot], zone: tzinfo) -> list[dict[str, Any
     )
     return [
         {
-            "Owner": short(task.owner),
+            "Owner": owner_label(task.owner),
             "Task": str(task.id),
             "State": status_label(task),
             "Progress": format_percent(1.0 if task.status is TaskStatus.SUCCESS else task.progress)
@@ -153,6 +161,6 @@ def queue_rows(stats: ManagerStats) -> list[dict[str, Any]]:
     """The pool per owner: workers held and tasks waiting, busiest first."""
     ordered = sorted(stats.per_owner.items(), key=lambda item: (-item[1].running, -item[1].queued))
     return [
-        {"Owner": short(owner), "Running": share.running, "Queued": share.queued}
+        {"Owner": owner_label(owner), "Running": share.running, "Queued": share.queued}
         for owner, share in ordered
     ]

@@ -148,7 +148,7 @@ def _live_tables(state: UserState) -> None:
         st.selectbox(
             "Task",
             unfinished,
-            format_func=lambda key: f"{key[1]} (owner {admin_tables.short(key[0])})",
+            format_func=lambda key: f"{key[1]} (owner {admin_tables.owner_label(key[0])})",
             key="admin-task",
             placeholder="No unfinished task",
             index=0 if unfinished else None,
@@ -165,7 +165,7 @@ def _live_tables(state: UserState) -> None:
             "Session",
             owners,
             format_func=lambda key: (
-                f"{admin_tables.short(key[0])} (owner {admin_tables.short(key[1])})"
+                f"{admin_tables.short(key[0])} (owner {admin_tables.owner_label(key[1])})"
             ),
             key="admin-session",
             placeholder="No session with an owner",

@@ -290,6 +290,45 @@ def set_session_value(context: ScriptContext, key: str, value: object) -> None:
         _access_failed("write a session's state")
 
 
+#: The cookie Streamlit's server sets on every browser (XSRF protection, on by default).
+BROWSER_COOKIE: Final = "_streamlit_xsrf"
+#: Fewer secret bytes than this are not a server-issued token (Streamlit issues 16).
+_MIN_SECRET_BYTES: Final = 16
+
+
+def browser_secret() -> bytes | None:
+    """The secret in this browser's server-issued cookie, from a script run; None without one.
+
+    Streamlit's server gives every browser a random 16-byte token in its XSRF cookie (on
+    the health check the page makes as it loads) and keeps it on later responses; the
+    browser sends it with the websocket handshake, which ``st.context.cookies`` shows.
+    The cookie value is masked afresh on every response, so the token is unmasked here
+    (private format: ``2|mask|masked token|timestamp``).
+    """
+    try:
+        raw = st.context.cookies.get(BROWSER_COOKIE)
+    except Exception:
+        _access_failed("read the browser's cookies")
+        return None
+    return secret_from_cookie(raw) if isinstance(raw, str) and raw else None
+
+
+def secret_from_cookie(raw: str) -> bytes | None:
+    """The token inside a value of Streamlit's XSRF cookie; None when it holds none."""
+    try:
+        from streamlit.web.server.starlette.starlette_app_utils import (
+            decode_xsrf_token_string,
+        )
+
+        token, _ = decode_xsrf_token_string(raw)
+    except Exception:
+        _access_failed("decode the browser's XSRF cookie")
+        return None
+    if not isinstance(token, bytes) or len(token) < _MIN_SECRET_BYTES:
+        return None
+    return token
+
+
 def current_context() -> ScriptContext | None:
     """The script context of the calling thread (a script run), or None in bare mode."""
     return get_script_run_ctx(suppress_warning=True)
