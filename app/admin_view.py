@@ -12,6 +12,7 @@ from app.layout import follow_broadcast
 from app.services import services
 from app.session import Notice, UserState
 from app.settings import ADMIN_REFRESH_S
+from ui.markdown_text import literal
 
 _PASSWORD_KEY = "admin-password"
 _ACTIONS = "admin-actions"
@@ -187,7 +188,11 @@ def _table(rows: list[dict[str, object]], name: str, empty: str = "Nothing to sh
         st.caption(empty)
         return
     with st.container(key=f"admin-{name}"):
-        st.table(pd.DataFrame(rows), hide_index=True)
+        # Cells hold what clients sent (user agents, pages, messages): shown as text.
+        safe = [
+            {k: literal(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows
+        ]
+        st.table(pd.DataFrame(safe), hide_index=True)
 
 
 def _on_cancel_task() -> None:

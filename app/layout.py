@@ -6,6 +6,7 @@ import streamlit as st
 
 from app import broadcast, session
 from app.session import UserState
+from ui.markdown_text import literal
 
 
 def page_header(state: UserState) -> None:
@@ -31,7 +32,9 @@ def show_broadcast(state: UserState) -> None:
         return
     with st.container(key="broadcast"):
         text, close = st.columns([8, 1], vertical_alignment="center")
-        text.info(f"**Message from the operator:** {message.text}", icon=":material/campaign:")
+        text.info(
+            f"**Message from the operator:** {literal(message.text)}", icon=":material/campaign:"
+        )
         close.button("Dismiss", key="broadcast-dismiss", on_click=_dismiss, args=(message.id,))
 
 

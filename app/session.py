@@ -14,6 +14,7 @@ import streamlit as st
 
 from app.services import services
 from sessions import current_session_is_gone, owner_token
+from ui.markdown_text import literal
 
 _INITIALIZED = "initialized"
 _STATE = "app"
@@ -29,7 +30,8 @@ class Notice:
     text: str
 
     def show(self) -> None:
-        getattr(st, self.tone)(self.text)
+        """As text: a notice may quote what the user typed or uploaded."""
+        getattr(st, self.tone)(literal(self.text))
 
 
 @dataclass

@@ -14,6 +14,7 @@ from app.layout import follow_broadcast
 from app.settings import TASKS_REFRESH_S
 from taskmgr import TaskSnapshot, TaskStatus
 from ui import StreamlitOutput
+from ui.markdown_text import literal
 
 #: Finished tasks shown under the unfinished ones, newest first.
 MAX_FINISHED_SHOWN = 10
@@ -48,7 +49,7 @@ def task_card(task: TaskSnapshot, owner: str) -> None:
     """One task: title and cancel button, then its progress or its outcome, then its data."""
     with st.container(border=True, key=f"task-{task.id}"):
         title, action = st.columns([5, 1], vertical_alignment="center")
-        title.markdown(f"**{tasks.task_title(task)}**")
+        title.markdown(f"**{literal(tasks.task_title(task))}**")
         if not task.is_final:
             action.button(
                 "Cancel",

@@ -21,6 +21,7 @@ from ui.format import (
     format_cell,
     status_tone,
 )
+from ui.markdown_text import literal
 from ui.output import ChartData
 
 
@@ -82,12 +83,12 @@ class StreamlitOutput:
         else:
             value = snapshot.progress if snapshot.progress is not None else 0.0
         with self._place():
-            st.progress(min(1.0, max(0.0, value)), text=describe_status(snapshot))
+            st.progress(min(1.0, max(0.0, value)), text=literal(describe_status(snapshot)))
 
     def table(self, rows: Sequence[Mapping[str, Any]], title: str | None = None) -> None:
         with self._place():
             if title:
-                st.markdown(f"**{title}**")
+                st.markdown(f"**{literal(title)}**")
             if not rows:
                 st.caption("No rows yet.")
                 return
@@ -99,14 +100,16 @@ class StreamlitOutput:
         summary = chart_summary(series)
         with self._place():
             if title:
-                st.markdown(f"**{title}**")
+                st.markdown(f"**{literal(title)}**")
             if x_values and lines:
                 st.altair_chart(_line_chart(x_key, x_values, lines, x_label, y_label))
             else:
                 st.caption("No points yet.")
             if summary:
                 st.caption(
-                    " · ".join(f"{key}: {format_cell(value)}" for key, value in summary.items())
+                    literal(
+                        " · ".join(f"{key}: {format_cell(value)}" for key, value in summary.items())
+                    )
                 )
 
     def data(self, value: Any, title: str | None = None) -> None:
@@ -118,8 +121,8 @@ class StreamlitOutput:
         elif shape in ("text", "value"):
             with self._place():
                 if title:
-                    st.markdown(f"**{title}**")
-                st.markdown(value if shape == "text" else format_cell(value))
+                    st.markdown(f"**{literal(title)}**")
+                st.markdown(literal(value if shape == "text" else format_cell(value)))
 
     def result(self, snapshot: TaskSnapshot) -> None:
         if not snapshot.is_final:
@@ -130,11 +133,11 @@ class StreamlitOutput:
         tone = status_tone(snapshot.status)
         with self._place():
             if tone == "success":
-                st.success(line)
+                st.success(literal(line))
             elif tone == "error":
-                st.error(line)
+                st.error(literal(line))
             else:
-                st.warning(line)
+                st.warning(literal(line))
             if tone == "error" and self.show_traceback and snapshot.traceback:
                 st.expander("Traceback").code(snapshot.traceback, language=None)
         if snapshot.status is TaskStatus.SUCCESS:
@@ -144,8 +147,8 @@ class StreamlitOutput:
 
     def error(self, text: str) -> None:
         with self._place():
-            st.error(text)
+            st.error(literal(text))
 
     def info(self, text: str) -> None:
         with self._place():
-            st.info(text)
+            st.info(literal(text))

@@ -7,6 +7,7 @@ import threading
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app.admin_tables import owner_label
 from app.services import services
 from taskmgr import TaskContext, TaskStatus
 from tests.app.conftest import ADMIN_PAGE, AppFactory, owner_of, texts
@@ -111,9 +112,9 @@ def test_panel_lists_every_owners_tasks(make_app: AppFactory) -> None:
     [_sessions, tasks_table, queue] = at.table
     tasks = tasks_table.value
     listed = dict(zip(tasks["Task"], tasks["Owner"], strict=True))
-    assert listed["batch_steps-1"] == owner_of(users[0])[:8] + "…"
-    assert listed["batch_steps-2"] == owner_of(users[1])[:8] + "…"
-    assert set(queue.value["Owner"]) >= {owner_of(u)[:8] + "…" for u in users}
+    assert listed["batch_steps-1"] == owner_label(owner_of(users[0]))
+    assert listed["batch_steps-2"] == owner_label(owner_of(users[1]))
+    assert set(queue.value["Owner"]) >= {owner_label(owner_of(u)) for u in users}
 
 
 def test_cancel_task_action(make_app: AppFactory) -> None:
