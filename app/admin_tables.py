@@ -157,6 +157,61 @@ def task_rows(tasks: Iterable[TaskSnapshot], zone: tzinfo) -> list[dict[str, Any
     ]
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What one user, and everyone together, may hold at once."""
+
+    max_workers: int
+    reserve: int
+    max_running_per_owner: int | None
+    max_queued_per_owner: int
+    max_queued: int | None
+    max_upload_mb: float
+    uploads_per_owner_mb: float
+
+
+def limit_rows(limits: Limits) -> list[dict[str, Any]]:
+    """The limits in force and the setting that changes each (README, "Configuration")."""
+
+    def count(value: int | None) -> str:
+        return "no limit" if value is None else f"{value:,}"
+
+    running = (
+        f"{limits.max_running_per_owner:,}"
+        if limits.max_running_per_owner is not None
+        else f"{limits.max_workers - limits.reserve:,} (a reserve of {limits.reserve:,} "
+        "is kept for users with nothing running)"
+    )
+    return [
+        {"Limit": "Workers", "Value": f"{limits.max_workers:,}", "Setting": "TASKMGR_MAX_WORKERS"},
+        {
+            "Limit": "Workers one user may hold",
+            "Value": running,
+            "Setting": "TASKMGR_MAX_RUNNING_PER_OWNER",
+        },
+        {
+            "Limit": "Tasks one user may queue",
+            "Value": count(limits.max_queued_per_owner),
+            "Setting": "TASKMGR_MAX_QUEUED_PER_OWNER",
+        },
+        {
+            "Limit": "Tasks queued on the server",
+            "Value": count(limits.max_queued),
+            "Setting": "TASKMGR_MAX_QUEUED",
+        },
+        {
+            "Limit": "Size of one upload",
+            "Value": f"{limits.max_upload_mb:,g} MB",
+            "Setting": "server.maxUploadSize (.streamlit/config.toml)",
+        },
+        {
+            "Limit": "Uploads one user's unfinished tasks may hold",
+            "Value": f"{limits.uploads_per_owner_mb:,g} MB",
+            "Setting": "UPLOADS_MAX_MB_PER_OWNER",
+        },
+    ]
+
+
 def queue_rows(stats: ManagerStats) -> list[dict[str, Any]]:
     """The pool per owner: workers held and tasks waiting, busiest first."""
     ordered = sorted(stats.per_owner.items(), key=lambda item: (-item[1].running, -item[1].queued))

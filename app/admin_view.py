@@ -7,7 +7,7 @@ from collections.abc import Hashable
 import pandas as pd
 import streamlit as st
 
-from app import admin_gate, admin_tables, broadcast, live_sessions, session
+from app import admin_gate, admin_tables, broadcast, client_address, live_sessions, session
 from app.layout import follow_broadcast
 from app.services import services
 from app.session import Notice, UserState
@@ -62,9 +62,13 @@ def _on_login() -> None:
 
 
 def _client() -> str:
-    """Who failed: the client's address (None on localhost, so local users share one key)."""
+    """Who failed, keyed on what the client cannot forge (see ``client_address``)."""
     address = st.context.ip_address
-    return address if isinstance(address, str) and address else "local"
+    return client_address.client_key(
+        address if isinstance(address, str) and address else None,
+        dict(st.context.headers),
+        client_address.trusted_proxies(),
+    )
 
 
 def log_out_button() -> None:
@@ -107,6 +111,23 @@ def broadcast_notice(state: UserState) -> None:
     notice = state.form_notices.get(_BROADCAST_KEY)
     if notice is not None:
         notice.show()
+
+
+def limits_panel() -> None:
+    """The limits in force, and where each is set."""
+    wired = services()
+    manager = wired.manager
+    limits = admin_tables.Limits(
+        max_workers=manager.max_workers,
+        reserve=manager.reserve,
+        max_running_per_owner=manager.max_running_per_owner,
+        max_queued_per_owner=manager.max_queued_per_owner,
+        max_queued=manager.max_queued,
+        max_upload_mb=float(st.get_option("server.maxUploadSize")),
+        uploads_per_owner_mb=wired.uploads.limit_bytes / (1024 * 1024),
+    )
+    with st.expander("Limits", icon=":material/tune:"):
+        _table(admin_tables.limit_rows(limits), "limits")
 
 
 def live_panel(state: UserState) -> None:
@@ -189,10 +210,12 @@ def _table(rows: list[dict[str, object]], name: str, empty: str = "Nothing to sh
         return
     with st.container(key=f"admin-{name}"):
         # Cells hold what clients sent (user agents, pages, messages): shown as text.
-        safe = [
-            {k: literal(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows
-        ]
+        safe = [{k: _cell(v) for k, v in row.items()} for row in rows]
         st.table(pd.DataFrame(safe), hide_index=True)
+
+
+def _cell(value: object) -> object:
+    return literal(value) if isinstance(value, str) else value
 
 
 def _on_cancel_task() -> None:

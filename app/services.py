@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app import live_sessions
+from app.upload_quota import UploadQuota, limit_from_settings
 from sessions import SessionCallbackManager, reap_orphans
 from taskmgr import AsyncTaskManager, get_task_manager
 
@@ -16,6 +17,8 @@ from taskmgr import AsyncTaskManager, get_task_manager
 class Services:
     manager: AsyncTaskManager
     tracker: SessionCallbackManager
+    #: Bytes of uploads each owner's unfinished tasks hold.
+    uploads: UploadQuota
     #: Removes the listeners this wiring added to the tracker.
     unwire: Callable[[], None]
 
@@ -41,10 +44,15 @@ def _unwire(wired: Services) -> None:
 def _wired() -> Services:
     manager = get_task_manager()
     tracker = SessionCallbackManager.get_handler()
-    removers = (reap_orphans(tracker, manager), live_sessions.follow(tracker))
+    uploads = UploadQuota(limit_from_settings())
+    removers = (
+        reap_orphans(tracker, manager),
+        live_sessions.follow(tracker),
+        manager.add_listener(uploads.on_snapshot),
+    )
 
     def unwire() -> None:
         for remove in removers:
             remove()
 
-    return Services(manager, tracker, unwire)
+    return Services(manager, tracker, uploads, unwire)

@@ -22,4 +22,5 @@ if not admin_view.gate(user):
 admin_view.log_out_button()
 admin_view.broadcast_form()
 admin_view.broadcast_notice(user)
+admin_view.limits_panel()
 admin_view.live_panel(user)

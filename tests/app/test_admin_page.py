@@ -109,7 +109,7 @@ def test_panel_lists_every_owners_tasks(make_app: AppFactory) -> None:
         start_waiting(owner_of(user), f"batch_steps-{n + 1}")
     at = log_in(make_app(ADMIN_PAGE, secrets={"ADMIN_PASSWORD": PASSWORD}).run())
 
-    [_sessions, tasks_table, queue] = at.table
+    [_limits, _sessions, tasks_table, queue] = at.table
     tasks = tasks_table.value
     listed = dict(zip(tasks["Task"], tasks["Owner"], strict=True))
     assert listed["batch_steps-1"] == owner_label(owner_of(users[0]))
