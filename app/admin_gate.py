@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from taskmgr.settings import read_setting
+from taskmgr.settings import positive_float, positive_int, read_setting
 
 #: After this long without a failure, a client starts again from the shortest wait.
 _FORGET_AFTER_S = 600.0
@@ -59,6 +59,17 @@ class LoginThrottle:
         self._lock = threading.Lock()
         self._failures: dict[str, _Failures] = {}
         self._recent: deque[float] = deque()  # every client's failures in the last minute
+
+    @classmethod
+    def from_settings(cls) -> LoginThrottle:
+        """``ADMIN_LOGIN_WAIT_S`` (first wait, doubled per failure, 1 s by default) and
+        ``ADMIN_LOGIN_FAILURES_PER_MINUTE`` (server-wide, 30 by default)."""
+        base_s = read_setting("ADMIN_LOGIN_WAIT_S", 1.0, positive_float)
+        return cls(
+            base_s=base_s,
+            max_s=max(30.0, base_s),
+            per_minute=read_setting("ADMIN_LOGIN_FAILURES_PER_MINUTE", 30, positive_int),
+        )
 
     def wait_s(self, client: str) -> float:
         """Seconds before ``client`` may try again; 0 when it may try now."""

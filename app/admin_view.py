@@ -31,7 +31,7 @@ restart the app:
 @st.cache_resource(show_spinner=False)
 def login_throttle() -> admin_gate.LoginThrottle:
     """One per server, so that failures count across sessions and tabs."""
-    return admin_gate.LoginThrottle()
+    return admin_gate.LoginThrottle.from_settings()
 
 
 def gate(state: UserState) -> bool:
