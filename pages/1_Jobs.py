@@ -7,12 +7,11 @@ import streamlit as st
 from app import session
 from app.job_forms import render_form
 from app.layout import page_header
+from app.page_icon import PAGE_ICON
 from app.task_view import render_own_tasks
 from jobs import JOBS
 
-st.set_page_config(
-    page_title="Jobs · streamlit-taskpool", page_icon=":material/hourglass_top:", layout="wide"
-)
+st.set_page_config(page_title="Jobs · streamlit-taskpool", page_icon=PAGE_ICON, layout="wide")
 user = session.enter_page()
 page_header(user)
 

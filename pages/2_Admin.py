@@ -6,10 +6,11 @@ import streamlit as st
 
 from app import admin_view, session
 from app.layout import page_header
+from app.page_icon import PAGE_ICON
 
 st.set_page_config(
     page_title="Admin · streamlit-taskpool",
-    page_icon=":material/admin_panel_settings:",
+    page_icon=PAGE_ICON,
     layout="wide",
 )
 user = session.enter_page()

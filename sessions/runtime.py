@@ -18,11 +18,12 @@ it copies), and retries if a resize races it. Nothing here mutates the runtime.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, Final, NamedTuple, TypeAlias
@@ -332,6 +333,36 @@ def secret_from_cookie(raw: str) -> bytes | None:
 def current_context() -> ScriptContext | None:
     """The script context of the calling thread (a script run), or None in bare mode."""
     return get_script_run_ctx(suppress_warning=True)
+
+
+class _QuietThreads(logging.Filter):
+    """Drops Streamlit's "missing ScriptRunContext" warning on threads that asked for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(self.local, "quiet", False):
+            return True
+        return "missing ScriptRunContext" not in record.getMessage()
+
+
+_quiet_threads = _QuietThreads()
+logging.getLogger(script_run_context.__name__).addFilter(_quiet_threads)
+
+
+@contextlib.contextmanager
+def outside_script_runs() -> Iterator[None]:
+    """For code that uses ``st`` APIs from a background thread on purpose (a write to
+    server-state, which reruns the pages that read it): Streamlit's warning that the thread
+    has no script run context says nothing there, and would fill the log."""
+    previous = getattr(_quiet_threads.local, "quiet", False)
+    _quiet_threads.local.quiet = True
+    try:
+        yield
+    finally:
+        _quiet_threads.local.quiet = previous
 
 
 def current_session_is_gone() -> bool:
