@@ -24,7 +24,10 @@ st.caption(
 start_col, tasks_col = st.columns([9, 11], gap="large")
 with start_col:
     st.subheader("Start a job")
-    for tab, job in zip(st.tabs([job.title for job in JOBS.values()]), JOBS.values(), strict=True):
+    # Keyed and stateful, so the selection survives redraws that add or remove elements
+    # above it (a broadcast banner, a notice).
+    tabs = st.tabs([job.title for job in JOBS.values()], key="job-tabs", on_change="rerun")
+    for tab, job in zip(tabs, JOBS.values(), strict=True):
         with tab, st.container(key=f"job-{job.key}"):
             st.markdown(job.description)
             render_form(job)

@@ -46,7 +46,7 @@ def test_each_user_sees_only_their_own_jobs(
     bob = open_page(new_user(), app_server, "Jobs", "Jobs")
 
     alices = start_job(alice, "batch_steps", LONG_BATCH)
-    bobs = start_job(bob, "csv_profile", {"Rows per chunk": "10", **QUICK_CSV})
+    bobs = start_job(bob, "csv_profile", QUICK_CSV)
     bobs_next = start_job(bob, "batch_steps", LONG_BATCH)
 
     assert alices == bobs_next == "batch_steps-1"  # ids are per tab: no clash

@@ -1,0 +1,54 @@
+"""First-run polish in real Chromium: what a newcomer noticed, each fixed."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.app.conftest import (
+    SHORT_BATCH,
+    UserFactory,
+    log_in_as_admin,
+    open_page,
+    start_job,
+    status_line,
+    task_card,
+)
+from tests.support.server import StreamlitServer
+
+pytestmark = [pytest.mark.server, pytest.mark.browser]
+
+
+def test_the_selected_job_tab_stays_selected_when_the_page_redraws(
+    new_user: UserFactory, app_server: StreamlitServer
+) -> None:
+    page = open_page(new_user(), app_server, "Jobs", "Jobs")
+    task_id = start_job(page, "batch_steps", SHORT_BATCH)
+    pi_tab = page.get_by_role("tab", name="Monte Carlo estimate of pi")
+    pi_tab.click()
+    expect(pi_tab).to_have_attribute("aria-selected", "true")
+
+    # The last task ending redraws the whole page (the list stops polling).
+    expect(status_line(task_card(page, task_id))).to_contain_text("Done")
+    page.get_by_role("button", name="Cancel").count()  # the redraw has reached the page
+
+    expect(pi_tab).to_have_attribute("aria-selected", "true")
+    expect(page.locator(".st-key-job-monte_carlo_pi")).to_be_visible()
+
+
+def test_the_selected_job_tab_stays_selected_when_a_broadcast_arrives(
+    new_user: UserFactory, app_server: StreamlitServer
+) -> None:
+    page = open_page(new_user(), app_server, "Jobs", "Jobs")
+    pi_tab = page.get_by_role("tab", name="Monte Carlo estimate of pi")
+    pi_tab.click()
+    expect(pi_tab).to_have_attribute("aria-selected", "true")
+    admin = new_user()
+    log_in_as_admin(admin, app_server)
+    admin.get_by_role("textbox", name="Broadcast a message to every user").fill("Hello all")
+    admin.get_by_role("button", name="Send to everyone").click()
+    try:
+        expect(page.get_by_test_id("stAlert").filter(has_text="Hello all")).to_be_visible()
+        expect(pi_tab).to_have_attribute("aria-selected", "true")
+    finally:
+        admin.get_by_role("button", name="Clear the broadcast").click()
