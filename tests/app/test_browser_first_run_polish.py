@@ -52,3 +52,29 @@ def test_the_selected_job_tab_stays_selected_when_a_broadcast_arrives(
         expect(pi_tab).to_have_attribute("aria-selected", "true")
     finally:
         admin.get_by_role("button", name="Clear the broadcast").click()
+
+
+def test_a_dismissed_broadcast_stays_dismissed_after_a_refresh_and_in_a_new_tab(
+    new_user: UserFactory, app_server: StreamlitServer
+) -> None:
+    page = open_page(new_user(), app_server, "Jobs", "Jobs")
+    admin = new_user()
+    log_in_as_admin(admin, app_server)
+    admin.get_by_role("textbox", name="Broadcast a message to every user").fill("Read me once")
+    admin.get_by_role("button", name="Send to everyone").click()
+    try:
+        banner = page.get_by_test_id("stAlert").filter(has_text="Read me once")
+        expect(banner).to_be_visible()
+        page.get_by_role("button", name="Dismiss").click()
+        expect(banner).to_have_count(0)
+
+        page.reload()
+        expect(page.get_by_role("heading", name="Jobs", exact=True)).to_be_visible()
+        other_tab = open_page(page.context.new_page(), app_server)
+        stranger = open_page(new_user(), app_server)
+
+        expect(stranger.get_by_text("Read me once")).to_be_visible()  # it is still on air
+        expect(page.get_by_text("Read me once")).to_have_count(0)
+        expect(other_tab.get_by_text("Read me once")).to_have_count(0)
+    finally:
+        admin.get_by_role("button", name="Clear the broadcast").click()
