@@ -10,15 +10,17 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
+from jobs import JOBS
 from sessions import SessionInfo
 from taskmgr import ManagerStats, TaskSnapshot, TaskStatus
 from ui.format import format_elapsed, format_percent, status_label
 
+T = TypeVar("T")
 _SHORT = 8
 _BROWSERS = (
     ("Edg/", "Edge"),
@@ -136,25 +138,53 @@ def session_rows(
     return rows
 
 
-def task_rows(tasks: Iterable[TaskSnapshot], zone: tzinfo) -> list[dict[str, Any]]:
-    """Every task of every owner: unfinished first (oldest first), then the latest ended."""
-    ordered = sorted(
+#: Rows of the Admin page's task table per page.
+TASKS_PER_PAGE = 50
+
+
+def admin_order(tasks: Iterable[TaskSnapshot]) -> list[TaskSnapshot]:
+    """Unfinished first (oldest first), then the ended ones, latest first."""
+    return sorted(
         tasks,
         key=lambda t: (t.is_final, -(t.finished_at or 0.0) if t.is_final else t.submitted_at),
     )
+
+
+def page_of(items: Sequence[T], page: int, size: int = TASKS_PER_PAGE) -> tuple[list[T], int]:
+    """The items of 1-based ``page`` (clamped to the pages there are) and the page count."""
+    pages = max(1, -(-len(items) // size))
+    page = min(max(1, page), pages)
+    return list(items[(page - 1) * size : page * size]), pages
+
+
+def task_label(task: TaskSnapshot, zone: tzinfo) -> str:
+    """``Batch of slow steps · 14:03:27 · browser 1f3a9c0d…``: what, when and whose."""
+    job = JOBS.get(task.name)
+    title = job.title if job is not None else task.name
+    return f"{title} · {clock(task.submitted_at, zone)} · {owner_label(task.owner)}"
+
+
+def task_rows(tasks: Iterable[TaskSnapshot], zone: tzinfo) -> list[dict[str, Any]]:
+    """One row per task, in the order given (see ``admin_order``)."""
     return [
         {
             "Owner": owner_label(task.owner),
+            "Job": _job_title(task),
             "Task": str(task.id),
             "State": status_label(task),
             "Progress": format_percent(1.0 if task.status is TaskStatus.SUCCESS else task.progress)
             or "—",
             "Elapsed": format_elapsed(task.elapsed_s) or "—",
             "Submitted": clock(task.submitted_at, zone),
-            "Message": task.message or "",
+            "Message": task.message or "—",
         }
-        for task in ordered
+        for task in tasks
     ]
+
+
+def _job_title(task: TaskSnapshot) -> str:
+    job = JOBS.get(task.name)
+    return job.title if job is not None else task.name
 
 
 @dataclass(frozen=True)

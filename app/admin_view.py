@@ -17,6 +17,9 @@ from ui.markdown_text import literal
 _PASSWORD_KEY = "admin-password"
 _ACTIONS = "admin-actions"
 _BROADCAST_KEY = "admin-broadcast"
+_TASKS_PAGE = "admin-tasks-page"
+#: Unfinished tasks offered in the task picker, oldest first.
+_MAX_PICKABLE = 200
 
 HOW_TO_SET_PASSWORD = """\
 The Admin page is closed because no admin password is configured. Set one, then
@@ -157,7 +160,17 @@ def _live_tables(state: UserState) -> None:
     _table(admin_tables.session_rows(sessions, counts, zone, me=state.session_id), "sessions")
 
     st.subheader("All tasks")
-    _table(admin_tables.task_rows(all_tasks, zone), "tasks", empty="No tasks yet.")
+    ordered = admin_tables.admin_order(all_tasks)
+    shown, pages = admin_tables.page_of(ordered, int(st.session_state.get(_TASKS_PAGE, 1)))
+    _table(admin_tables.task_rows(shown, zone), "tasks", empty="No tasks yet.")
+    if pages > 1:
+        st.number_input(
+            f"Page (of {pages:,}; {len(ordered):,} tasks)",
+            min_value=1,
+            max_value=pages,
+            step=1,
+            key=_TASKS_PAGE,
+        )
 
     st.subheader("Pool")
     st.caption(f"{stats.running} of {stats.max_workers} workers busy; queue depth per owner:")
@@ -165,12 +178,14 @@ def _live_tables(state: UserState) -> None:
 
     st.subheader("Actions")
     task_col, session_col = st.columns(2)
-    unfinished = [(task.owner, str(task.id)) for task in all_tasks if not task.is_final]
+    pickable = [task for task in ordered if not task.is_final][:_MAX_PICKABLE]
+    labels = {(task.owner, str(task.id)): admin_tables.task_label(task, zone) for task in pickable}
+    unfinished = list(labels)
     with task_col:
         st.selectbox(
             "Task",
             unfinished,
-            format_func=lambda key: f"{key[1]} (owner {admin_tables.owner_label(key[0])})",
+            format_func=lambda key: labels.get(key, str(key[1])),
             key="admin-task",
             placeholder="No unfinished task",
             index=0 if unfinished else None,
