@@ -20,12 +20,13 @@ ensure_venv() {
   fi
   # Reinstall only when the requirements or the project metadata changed.
   local want have
-  want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+  want=$(cat requirements.txt requirements-nodeps.txt pyproject.toml | sha256sum | cut -d' ' -f1)
   have=$(cat "$VENV/.deps-stamp" 2>/dev/null || true)
   if [ "$want" != "$have" ]; then
     log "installing Python packages"
     "$VENV/bin/python" -m pip install -q --upgrade pip
     "$VENV/bin/python" -m pip install -q -r requirements.txt
+    "$VENV/bin/python" -m pip install -q --no-deps -r requirements-nodeps.txt
     "$VENV/bin/python" -m pip install -q --no-deps -e .
     echo "$want" > "$VENV/.deps-stamp"
   fi

@@ -51,9 +51,10 @@ def loop() -> None:
     )
 
     stats = services().manager.stats()
-    busy, queued, kept = st.columns(3)
+    busy, waiting, queued, kept = st.columns(4)
     busy.metric("Workers busy (all users)", f"{stats.running} / {stats.max_workers}")
-    queued.metric("Tasks queued (all users)", stats.queued)
+    waiting.metric("Async tasks running", f"{stats.async_running} / {stats.max_async}")
+    queued.metric("Tasks queued (all users)", stats.queued + stats.async_queued)
     kept.metric("Results kept", stats.retained)
 
 

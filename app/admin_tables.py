@@ -243,9 +243,32 @@ def limit_rows(limits: Limits) -> list[dict[str, Any]]:
 
 
 def queue_rows(stats: ManagerStats) -> list[dict[str, Any]]:
-    """The pool per owner: workers held and tasks waiting, busiest first."""
-    ordered = sorted(stats.per_owner.items(), key=lambda item: (-item[1].running, -item[1].queued))
+    """The pool per owner: workers held and tasks waiting (then async tasks), busiest first."""
+    ordered = sorted(
+        stats.per_owner.items(),
+        key=lambda item: (-item[1].running, -item[1].queued, -item[1].async_running),
+    )
     return [
-        {"Owner": owner_label(owner), "Running": share.running, "Queued": share.queued}
+        {
+            "Owner": owner_label(owner),
+            "Running": share.running,
+            "Queued": share.queued,
+            "Async running": share.async_running,
+            "Async queued": share.async_queued,
+        }
         for owner, share in ordered
     ]
+
+
+def loop_text(stats: ManagerStats) -> str:
+    """One line on the event loop of the async tasks: how busy, and whether a task holds it."""
+    loop = stats.loop
+    line = f"{stats.async_running} of {stats.max_async} async tasks running"
+    if stats.async_queued:
+        line += f", {stats.async_queued} queued"
+    if loop.blocking is not None:
+        return f"{line}; the event loop is held by {loop.blocking} for {loop.lag_s:.1f} s"
+    line += f"; event loop lag {1000 * loop.lag_s:.0f} ms (worst {1000 * loop.max_lag_s:.0f} ms)"
+    if loop.stalls:
+        line += f"; held {loop.stalls} time(s), last by {loop.last_blocker}"
+    return line

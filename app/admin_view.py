@@ -173,6 +173,7 @@ def _live_tables(state: UserState) -> None:
         )
 
     st.subheader("Pool")
+    st.text(admin_tables.loop_text(stats))  # text, not markdown: it names a task
     st.caption(f"{stats.running} of {stats.max_workers} workers busy; queue depth per owner:")
     _table(admin_tables.queue_rows(stats), "queue", empty="Nothing running or queued.")
 

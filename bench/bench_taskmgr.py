@@ -1,13 +1,15 @@
 """AsyncTaskManager against a raw ThreadPoolExecutor, measured in one run.
 
 Prints throughput, submit-to-start latency, cancel latency, retained memory and
-idle CPU, each beside its baseline and as a ratio. Run:
+idle CPU, each beside its baseline and as a ratio; then ``async def`` tasks: their
+throughput against plain tasks, and how fast a cancel interrupts a long await. Run:
     .venv/bin/python bench/bench_taskmgr.py [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import os
 import statistics
@@ -137,6 +139,89 @@ def cancel_latency(samples: int) -> dict[str, list[float]]:
             mgr.join(i)
             ours.append(time.perf_counter() - t0)
     return {"raw": raw, "ours": ours}
+
+
+def async_throughput(n_tasks: int, runs: int) -> dict[str, float]:
+    """Tasks per second for ``n_tasks`` short tasks: plain functions, coroutines, and the
+    same coroutines as bare asyncio tasks on one loop (asyncio's own cost, no manager)."""
+
+    def raw_asyncio() -> float:
+        async def short() -> None:
+            await asyncio.sleep(0)
+
+        async def run_all() -> float:
+            loop = asyncio.get_running_loop()
+            start = time.perf_counter()
+            await asyncio.gather(*(loop.create_task(short()) for _ in range(n_tasks)))
+            return time.perf_counter() - start
+
+        return asyncio.run(run_all())
+
+    def measure(kind: str) -> float:
+        with AsyncTaskManager(WORKERS, max_queued_per_owner=n_tasks) as mgr:
+            done = threading.Event()
+            left = [n_tasks]
+            lock = threading.Lock()
+
+            def count() -> None:
+                with lock:
+                    left[0] -= 1
+                    if not left[0]:
+                        done.set()
+
+            def plain(ctx: TaskContext) -> None:
+                count()
+
+            async def coroutine(ctx: TaskContext) -> None:
+                await asyncio.sleep(0)  # one trip through the loop, as any await would
+                count()
+
+            fn = plain if kind == "plain" else coroutine
+            start = time.perf_counter()
+            for i in range(n_tasks):
+                mgr.submit(i, fn)
+            done.wait()
+            return time.perf_counter() - start
+
+    times: dict[str, list[float]] = {"plain": [], "async": [], "raw_asyncio": []}
+    for _ in range(runs):
+        for kind, values in times.items():
+            values.append(raw_asyncio() if kind == "raw_asyncio" else measure(kind))
+    return {kind: n_tasks / statistics.median(values) for kind, values in times.items()}
+
+
+def async_cancel_latency(samples: int) -> dict[str, list[float]]:
+    """Seconds from a cancel request to the task being final, for a task in a long await:
+    a coroutine blocked in ``await ctx.asleep(3600)``, beside a plain task in ``ctx.sleep``."""
+
+    def collect(make: Callable[[threading.Event], Callable[..., Any]]) -> list[float]:
+        out: list[float] = []
+        with AsyncTaskManager(WORKERS, max_results=100) as mgr:
+            for i in range(samples):
+                waiting = threading.Event()
+                mgr.submit(i, make(waiting))
+                waiting.wait()
+                t0 = time.perf_counter()
+                mgr.cancel(i)
+                mgr.join(i)
+                out.append(time.perf_counter() - t0)
+        return out
+
+    def coroutine(waiting: threading.Event) -> Callable[..., Any]:
+        async def nap(ctx: TaskContext) -> None:
+            waiting.set()
+            await ctx.asleep(3600)
+
+        return nap
+
+    def plain(waiting: threading.Event) -> Callable[..., Any]:
+        def nap(ctx: TaskContext) -> None:
+            waiting.set()
+            ctx.sleep(3600)
+
+        return nap
+
+    return {"plain": collect(plain), "async": collect(coroutine)}
 
 
 def retained_memory(n_tasks: int) -> dict[str, float]:
@@ -274,6 +359,23 @@ def main() -> None:
     cpu = idle_cpu(3.0)
     print("\nIdle CPU over 3 s (ms of CPU)")
     print(f"  raw {1000 * cpu['raw']:.2f}   ours {1000 * cpu['ours']:.2f}")
+
+    n_short = 10_000
+    at = async_throughput(n_short, runs)
+    print(f"\nThroughput, {n_short:,} short tasks, one owner (tasks/s, median of runs)")
+    print(f"  plain functions ({WORKERS} workers)   {at['plain']:>10,.0f}")
+    ratio = at["async"] / at["plain"]
+    print(f"  async def (max_async=100)   {at['async']:>10,.0f}   ratio {ratio:.2f}x")
+    raw = at["raw_asyncio"]
+    print(f"  raw asyncio, one loop       {raw:>10,.0f}   async def / raw {at['async'] / raw:.2f}x")
+
+    acl = async_cancel_latency(samples // 5)
+    print(f"\nCancel-to-final latency, task blocked in a long await ({samples // 5} samples, ms)")
+    print(f"  plain, in ctx.sleep          median {_ms(acl['plain'], 0.5):.3f}", end="")
+    print(f"   p99 {_ms(acl['plain'], 0.99):.3f}")
+    ratio = _ms(acl["async"], 0.5) / _ms(acl["plain"], 0.5)
+    print(f"  async, in await ctx.asleep   median {_ms(acl['async'], 0.5):.3f}", end="")
+    print(f"   p99 {_ms(acl['async'], 0.99):.3f}   ratio {ratio:.2f}x")
 
 
 if __name__ == "__main__":

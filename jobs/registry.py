@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from jobs import batch_steps, csv_profile, monte_carlo_pi
+from jobs import batch_steps, csv_profile, fetch_pages, monte_carlo_pi
 from jobs.spec import Job, JobParamError, Param, ParamKind, ResultKind
 
 JOBS: dict[str, Job] = {
-    job.key: job for job in (csv_profile.JOB, monte_carlo_pi.JOB, batch_steps.JOB)
+    job.key: job for job in (csv_profile.JOB, monte_carlo_pi.JOB, batch_steps.JOB, fetch_pages.JOB)
 }
 
 

@@ -414,6 +414,21 @@ def call_in_session(context: ScriptContext | None, fn: Callable[[], object]) -> 
         setattr(thread, _CONTEXT_ATTRIBUTE, previous)
 
 
+def clear_session_state(context: ScriptContext | None) -> None:
+    """Empty the context's session's ``st.session_state`` (from any thread)."""
+    if context is None:
+        return
+    try:
+        call_in_session(context, st.session_state.clear)
+    except Exception:
+        _access_failed("clear a session's state")
+
+
+def runtime_instance() -> Runtime | None:
+    """Streamlit's runtime, or None where there is none (bare Python, AppTest)."""
+    return Runtime.instance() if Runtime.exists() else None
+
+
 class _ReleaseHook:
     """The value cached per session; its release means the session lost its browser."""
 

@@ -244,7 +244,9 @@ class SessionCallbackManager:
         """Track the calling session; call it on every run. Returns Streamlit's session id.
 
         Idempotent across reruns: the latest run's callbacks replace the earlier
-        ones and ``on_session_start`` runs once. ``owner`` defaults to
+        ones. ``on_session_start`` runs once, inside the session's first call, on
+        the calling thread: what it writes to ``st.session_state`` is there for the
+        rest of that run (one that raises is logged). ``owner`` defaults to
         ``owner_token()``. Outside a script run (bare ``python app.py``) there is
         no session: nothing is tracked and the result is "". A stopped tracker
         tracks nothing either, nor does a late run of a session that already
@@ -272,7 +274,11 @@ class SessionCallbackManager:
             known_context = record is not None and record.context is not None
         callback_context = None if known_context else runtime.callback_context(session_id)
         with self._wake:
-            tracked = self._register_locked(session_id, owner, callbacks, callback_context)
+            tracked, starting = self._register_locked(
+                session_id, owner, callbacks, callback_context
+            )
+        if starting and on_session_start is not None:
+            self._start_in_run(session_id, on_session_start)
         if tracked:
             runtime.arm_release_hook(session_id, self._on_released)
         elif self._stopping:
@@ -289,16 +295,20 @@ class SessionCallbackManager:
         owner: str,
         callbacks: _SessionCallbacks,
         callback_context: ScriptContext | None,
-    ) -> bool:
-        """Record a registration and wake the thread; False when there is nothing to track."""
+    ) -> tuple[bool, bool]:
+        """Record a registration and wake the thread.
+
+        Returns whether there is something to track, and whether this is the
+        session's first registration (its on_session_start is then due).
+        """
         if self._stopping:
-            return False  # nothing would ever end the session
+            return False, False  # nothing would ever end the session
         record = self._records.get(session_id)
         created = record is None
         if record is None:
             handle = runtime.find_active(session_id)
             if handle is None and self._listing and session_id in self._ended:
-                return False  # a late run of a session that ended, its browser gone: no restart
+                return False, False  # a late run of an ended session, its browser gone
             record = self._records[session_id] = _Record(session_id, time.time())
             record.context = callback_context
             if handle is not None:
@@ -316,20 +326,24 @@ class SessionCallbackManager:
         if not self._listing and record.state is _DISCONNECTED:
             # Without a session list, a script run is the only sign of a resume.
             self._resume_locked(record, time.time(), self._pending)
-        if not record.start_called:
+        starting = not record.start_called
+        if starting:
             record.start_called = True
-            self._pending.append(
-                _Event(
-                    "start",
-                    self._info_locked(record),
-                    callbacks.on_start,
-                    record.context,
-                    created,
-                )
-            )
+            if created:  # a session first seen by a tick was already announced
+                self._pending.append(_Event("start", self._info_locked(record), None, None))
         self._signalled = True
         self._wake.notify()
-        return True
+        return True, starting
+
+    def _start_in_run(self, session_id: str, on_session_start: SessionCallback) -> None:
+        """The session's own on_session_start, in the registering script run: what it
+        writes to ``st.session_state`` is there for the rest of that run."""
+        try:
+            on_session_start()
+        except BaseException:
+            self._callback_failed(
+                ("session", session_id), f"session {session_id}'s on_session_start callback"
+            )
 
     def add_listener(
         self,

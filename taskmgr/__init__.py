@@ -3,8 +3,8 @@
 from taskmgr.context import TaskContext
 from taskmgr.errors import ManagerClosed, QueueFull, TaskCancelled, UnknownTask
 from taskmgr.manager import AsyncTaskManager
-from taskmgr.runner import TaskRunner, ThreadPoolRunner
-from taskmgr.snapshot import ManagerStats, OwnerStats, TaskSnapshot
+from taskmgr.runners import AsyncioRunner, CoroutineRunner, TaskRunner, ThreadPoolRunner
+from taskmgr.snapshot import LoopHealth, ManagerStats, OwnerStats, TaskSnapshot
 from taskmgr.status import TaskStatus
 
 
@@ -17,6 +17,9 @@ def get_task_manager(task_type: str = "default") -> AsyncTaskManager:
 
 __all__ = [
     "AsyncTaskManager",
+    "AsyncioRunner",
+    "CoroutineRunner",
+    "LoopHealth",
     "ManagerClosed",
     "ManagerStats",
     "OwnerStats",

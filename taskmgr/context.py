@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 from collections.abc import Hashable
@@ -24,7 +25,8 @@ class TaskContext:
 
     Cancellation is cooperative: a task calls ``check()``, ``sleep()`` or
     ``report()`` now and then, and each raises ``TaskCancelled`` once cancel
-    was requested.
+    was requested. An ``async def`` task needs none of that: a cancel interrupts
+    it at its next await (``await ctx.asleep(s)``, or any other).
     """
 
     __slots__ = ("_publisher", "_record", "owner", "task_id")
@@ -54,13 +56,27 @@ class TaskContext:
 
         ``math.inf`` sleeps until cancelled.
         """
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-            raise TypeError(f"ctx.sleep() takes a number of seconds, got {seconds!r}")
-        if math.isnan(seconds):
-            raise ValueError("ctx.sleep() takes a number of seconds, got NaN")
-        timeout = None if math.isinf(seconds) and seconds > 0 else max(0.0, seconds)
+        timeout = _sleep_seconds("ctx.sleep()", seconds)
+        if self._record.is_async and _on_an_event_loop():  # a thread of its own may sleep
+            raise TypeError(
+                "ctx.sleep() would block the event loop that every async task shares: "
+                "use `await ctx.asleep(seconds)` in an async def task"
+            )
         if self.cancel_event.wait(timeout):
             raise TaskCancelled(self.task_id)
+
+    async def asleep(self, seconds: float) -> None:
+        """``sleep`` for an ``async def`` task: a cancel interrupts it like any await.
+
+        ``math.inf`` sleeps until cancelled. Raises ``TaskCancelled`` if cancel was
+        requested before it began (a job that caught the interruption carries on).
+        """
+        timeout = _sleep_seconds("ctx.asleep()", seconds)
+        self.check()
+        if timeout is None:
+            await asyncio.get_running_loop().create_future()  # resolved by nobody: a cancel
+        else:
+            await asyncio.sleep(timeout)
 
     def report(
         self, progress: float | None = None, message: str | None = None, data: Any = None
@@ -74,6 +90,23 @@ class TaskContext:
     def output(self, status: Any, data: Any) -> None:
         """streamlit-octostar-utils' form of ``report(data=data)``; ``status`` is ignored."""
         self.report(data=data)
+
+
+def _on_an_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _sleep_seconds(what: str, seconds: float) -> float | None:
+    """How long a sleep waits: None for ``math.inf`` (until cancelled), at least 0."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError(f"{what} takes a number of seconds, got {seconds!r}")
+    if math.isnan(seconds):
+        raise ValueError(f"{what} takes a number of seconds, got NaN")
+    return None if math.isinf(seconds) and seconds > 0 else max(0.0, seconds)
 
 
 def _clamped_progress(progress: float) -> float:

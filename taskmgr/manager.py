@@ -5,12 +5,14 @@ TaskSnapshots. A task is handed to the runner only when a worker is free. A work
 that finishes a task hands it in to the lock without waiting for it (whoever holds
 the lock settles it: see combining.py) and receives its next task in fair order;
 with none left it lingers briefly on a lock that a new submission releases (cheaper
-than a new runner call in a burst), then returns its thread. Nothing ever polls: an
-idle manager costs no CPU.
+than a new runner call in a burst), then returns its thread. ``async def`` tasks
+take no thread: they queue and run apart (async_lane.py) on the coroutine runner's
+event loop, and are settled there. Nothing ever polls: an idle manager costs no CPU.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import threading
@@ -18,17 +20,19 @@ import time
 import traceback
 from collections.abc import Callable, Hashable, Mapping
 from functools import partial
+from types import CoroutineType
 from typing import Any
 
 from cachetools import TTLCache
 
+from taskmgr.async_lane import AsyncLane, is_coroutine_function
 from taskmgr.combining import CombiningLock
 from taskmgr.context import TaskContext
 from taskmgr.deadlines import DeadlineTimer
 from taskmgr.errors import ManagerClosed, QueueFull, TaskCancelled, UnknownTask
 from taskmgr.fair_queue import FairQueue
 from taskmgr.record import TaskRecord
-from taskmgr.runner import TaskRunner, ThreadPoolRunner
+from taskmgr.runners import AsyncioRunner, CoroutineRunner, TaskRunner, ThreadPoolRunner
 from taskmgr.snapshot import ManagerStats, Owner, OwnerStats, TaskSnapshot
 from taskmgr.status import TaskStatus
 
@@ -43,6 +47,10 @@ _Key = tuple[Hashable, Hashable]
 #: What running a task gave: result, error, formatted traceback, whether it was cancelled.
 _Outcome = tuple[Any, BaseException | None, str | None, bool]
 _CANCELLED: _Outcome = (None, None, None, True)
+_RETURNED_A_COROUTINE = (
+    "the task function returned a coroutine without awaiting it: submit the async def "
+    "function itself (or a functools.partial of it) so that it runs on the event loop"
+)
 
 
 class _ExpiringRecords(TTLCache[_Key, TaskRecord]):
@@ -112,7 +120,9 @@ class AsyncTaskManager:
         max_running_per_owner: int | None = None,
         result_ttl_s: float = 3600,
         max_results: int = 10_000,
+        max_async: int = 100,
         runner: TaskRunner | None = None,
+        async_runner: CoroutineRunner | None = None,
         max_queued: int | None = None,
     ) -> None:
         _require_positive_int("max_workers", max_workers)
@@ -123,6 +133,7 @@ class AsyncTaskManager:
             _require_positive_int("max_queued", max_queued)
         _require_positive_number("result_ttl_s", result_ttl_s)
         _require_positive_int("max_results", max_results)
+        _require_positive_int("max_async", max_async)
         self.max_workers = max_workers
         self.max_queued_per_owner = max_queued_per_owner
         self.max_running_per_owner = max_running_per_owner
@@ -132,6 +143,7 @@ class AsyncTaskManager:
         self.max_queued = max_queued
         self.result_ttl_s = result_ttl_s
         self.max_results = max_results
+        self.max_async = max_async
 
         self._lock: CombiningLock[_HandedIn] = CombiningLock(self._settle_handed_in)
         self._changed = threading.Condition(self._lock)  # type: ignore[arg-type]
@@ -141,6 +153,14 @@ class AsyncTaskManager:
                 "tasks would show IN_PROGRESS while they wait for a worker"
             )
         self._runner: TaskRunner = runner or ThreadPoolRunner(max_workers)
+        if async_runner is not None and async_runner.max_async < max_async:
+            raise ValueError(
+                f"the coroutine runner takes {async_runner.max_async} tasks at once but "
+                f"max_async={max_async}: tasks would show IN_PROGRESS while they wait for it"
+            )
+        self._async_runner: CoroutineRunner = async_runner or AsyncioRunner(max_async)
+        self._async = AsyncLane(max_async, max_running_per_owner)
+        self._async_ended: list[tuple[TaskRecord, _Outcome]] = []  # the loop thread's only
         self._queue: FairQueue[TaskRecord] = FairQueue()
         self._tasks: dict[Owner, dict[Hashable, TaskRecord]] = {}
         self._finished = _ExpiringRecords(max_results, result_ttl_s, self._forget_locked)
@@ -181,7 +201,8 @@ class AsyncTaskManager:
     ) -> TaskSnapshot:
         """Queue ``fn(ctx, **kwargs)`` under ``(owner, task_id)``; never blocks.
 
-        A task of that id that is not final yet is cancelled and replaced.
+        A task of that id that is not final yet is cancelled and replaced. An ``async
+        def`` function runs on the manager's event loop, under ``max_async``.
         """
         if not callable(fn):
             raise TypeError(f"task {task_id!r}: fn must be callable, got {type(fn).__name__}")
@@ -206,13 +227,14 @@ class AsyncTaskManager:
         label = name if name is not None else getattr(fn, "__name__", type(fn).__name__)
         # Built before taking the lock: every microsecond under it is paid by all threads.
         record = TaskRecord(task_id, owner, label, fn, kwargs, timeout_s, time.time(), 0)
+        is_async = record.is_async = is_coroutine_function(fn)
         events: list[TaskSnapshot] = []
         with self._lock:
             if self._closed:
                 raise ManagerClosed("the task manager was shut down and takes no new tasks")
             owned = self._tasks.get(owner)
             old = owned.get(task_id) if owned is not None else None
-            queued = self._queue.count(owner)
+            queued = self._queue.count(owner) + self._async.queue.count(owner)
             if old is not None and old.status is TaskStatus.INIT:
                 queued -= 1
             if queued >= self.max_queued_per_owner:
@@ -221,7 +243,8 @@ class AsyncTaskManager:
                     f"(max_queued_per_owner={self.max_queued_per_owner}); "
                     "wait for some to start or cancel them"
                 )
-            waiting = len(self._queue) - (old is not None and old.status is TaskStatus.INIT)
+            waiting = len(self._queue) + len(self._async.queue)
+            waiting -= old is not None and old.status is TaskStatus.INIT
             if self.max_queued is not None and waiting >= self.max_queued:
                 raise QueueFull(
                     f"the server already has {waiting} tasks waiting "
@@ -233,9 +256,14 @@ class AsyncTaskManager:
             if owned is None:
                 owned = self._tasks[owner] = {}
             owned[task_id] = record
-            self._queue.push(record)
-            self._note_locked(record, events)
-            self._dispatch_locked(events)
+            if is_async:
+                self._async.queue.push(record)
+                self._note_locked(record, events)
+                self._dispatch_async_locked(events)
+            else:
+                self._queue.push(record)
+                self._note_locked(record, events)
+                self._dispatch_locked(events)
             snapshot = self._snapshot_locked(record)
         self._emit(events)
         return snapshot
@@ -317,20 +345,34 @@ class AsyncTaskManager:
     # -- observing --------------------------------------------------------------------
 
     def stats(self) -> ManagerStats:
+        loop = self._async_runner.health()
+        lane = self._async
         with self._lock:
             self._finished.expire()
             queued = self._queue.counts()
+            queued_async = lane.queue.counts()
             owners = set(queued) | set(self._running_per_owner)
+            owners |= set(queued_async) | set(lane.running_per_owner)
             return ManagerStats(
                 max_workers=self.max_workers,
                 running=len(self._running),
                 queued=len(self._queue),
-                cancelling=sum(1 for r in self._running if r.status is TaskStatus.CANCELLING),
+                cancelling=sum(1 for r in self._running if r.status is TaskStatus.CANCELLING)
+                + lane.cancelling(),
                 retained=len(self._finished),
                 per_owner={
-                    owner: OwnerStats(self._running_per_owner.get(owner, 0), queued.get(owner, 0))
+                    owner: OwnerStats(
+                        self._running_per_owner.get(owner, 0),
+                        queued.get(owner, 0),
+                        lane.running_per_owner.get(owner, 0),
+                        queued_async.get(owner, 0),
+                    )
                     for owner in owners
                 },
+                max_async=self.max_async,
+                async_running=len(lane.running),
+                async_queued=len(lane.queue),
+                loop=loop,
             )
 
     def add_listener(self, listener: Listener) -> Callable[[], None]:
@@ -362,10 +404,11 @@ class AsyncTaskManager:
                 self._release_runner_if_drained_locked()
             return
         with self._lock:
-            while self._running or self._queue:
+            while self._running or self._queue or self._async:
                 self._wait_for_change_locked(None)
             self._runner_released = True
         self._runner.shutdown(wait=True)
+        self._async_runner.shutdown(wait=True)
         self._deadlines.close()
 
     def join_all(self) -> None:
@@ -444,14 +487,15 @@ class AsyncTaskManager:
 
     def _release_runner_if_drained_locked(self) -> None:
         """After shutdown(wait=False): free the runner once the last task is done."""
-        if self._runner_released or self._running or self._queue:
+        if self._runner_released or self._running or self._queue or self._async:
             return
         self._runner_released = True
         self._deadlines.close()
-        try:  # this may run while settling someone else's task: never let it raise there
-            self._runner.shutdown(wait=False)
-        except Exception:
-            logger.exception("releasing the runner after shutdown failed")
+        for runner in (self._runner, self._async_runner):
+            try:  # this may run while settling someone else's task: never let it raise there
+                runner.shutdown(wait=False)
+            except Exception:
+                logger.exception("releasing the runner after shutdown failed")
 
     def _release_idle_locked(self) -> None:
         for worker in self._idle:
@@ -464,11 +508,60 @@ class AsyncTaskManager:
         if record.cancel_requested or fn is None or kwargs is None:
             return _CANCELLED
         try:
-            return fn(TaskContext(self, record), **kwargs), None, None, False
+            result = fn(TaskContext(self, record), **kwargs)
+            if type(result) is CoroutineType:
+                result.close()
+                raise TypeError(_RETURNED_A_COROUTINE)
+            return result, None, None, False
         except TaskCancelled:
             return _CANCELLED
         except BaseException as exc:
             return None, exc, _failure_text(record, exc), False
+
+    # -- running (the event loop) -----------------------------------------------------
+
+    async def _work_async(self, record: TaskRecord) -> None:
+        """A coroutine task on the loop: await it, then leave it to be settled.
+
+        Tasks that end in the same loop iteration are settled together, at its end,
+        under one acquisition of the lock: the loop thread does not queue on it per task.
+        """
+        outcome = await self._call_async(record)
+        ended = self._async_ended
+        ended.append((record, outcome))
+        if len(ended) == 1:
+            asyncio.get_running_loop().call_soon(self._settle_async)
+
+    def _settle_async(self) -> None:
+        """On the loop thread: finish the coroutine tasks that ended, start the next ones."""
+        ended, self._async_ended = self._async_ended, []
+        events: list[TaskSnapshot] = []
+        with self._lock:
+            for record, outcome in ended:
+                self._finish_locked(record, outcome, events)
+            self._dispatch_async_locked(events)
+        self._emit(events)
+
+    async def _call_async(self, record: TaskRecord) -> _Outcome:
+        """``_call`` for a coroutine: a cancel interrupts it at its next await (the job
+        need not poll), and ``timeout_s`` is a timer on its loop that does the same."""
+        fn, kwargs = record.fn, record.kwargs
+        if record.cancel_requested or fn is None or kwargs is None:
+            return _CANCELLED
+        timer = None
+        if record.timeout_s is not None:
+            loop = asyncio.get_running_loop()
+            timer = loop.call_later(record.timeout_s, self._on_timeout, record)
+        try:
+            result = await self._async_runner.call(fn, TaskContext(self, record), kwargs)
+            return result, None, None, False
+        except (TaskCancelled, asyncio.CancelledError):
+            return _CANCELLED
+        except BaseException as exc:
+            return None, exc, _failure_text(record, exc), False
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     def _publish(
         self, record: TaskRecord, progress: float | None, message: str | None, data: Any
@@ -555,6 +648,29 @@ class AsyncTaskManager:
                 self._make_final_locked(record, TaskStatus.ERROR, events)
                 return
 
+    def _dispatch_async_locked(self, events: list[TaskSnapshot]) -> None:
+        """Hand queued coroutine tasks to the event loop, in fair order, up to max_async."""
+        lane = self._async
+        while lane.has_room():
+            record = lane.queue.pop_next(lane.may_serve)
+            if record is None:
+                return
+            record.move_to(TaskStatus.IN_PROGRESS, self._next_version())
+            record.started_at = time.time()
+            lane.occupy(record)
+            self._note_locked(record, events)
+            try:
+                work = partial(self._work_async, record)
+                label = partial(_label, record)
+                lane.running[record] = self._async_runner.start(work, label)
+            except BaseException as exc:
+                logger.exception("the event loop could not take a coroutine task")
+                self._release_worker_locked(record)
+                record.error = RuntimeError(f"could not start this task on the event loop: {exc}")
+                record.message = "could not start: the event loop is not available"
+                self._make_final_locked(record, TaskStatus.ERROR, events)
+                return
+
     def _start_locked(self, record: TaskRecord, events: list[TaskSnapshot]) -> None:
         record.move_to(TaskStatus.IN_PROGRESS, self._next_version())
         record.started_at = time.time()
@@ -585,6 +701,9 @@ class AsyncTaskManager:
         if record.deadline is not None:
             self._deadlines.cancel(record.deadline)
             record.deadline = None
+        if record.is_async:
+            self._async.release(record)
+            return
         self._running.discard(record)
         left = self._running_per_owner[record.owner] - 1
         if left:
@@ -610,10 +729,12 @@ class AsyncTaskManager:
         """Queued: CANCELLED at once. Running: CANCELLING until its function returns."""
         record.request_cancel()
         if record.status is TaskStatus.INIT:
-            self._queue.remove(record)
+            (self._async.queue if record.is_async else self._queue).remove(record)
             self._make_final_locked(record, TaskStatus.CANCELLED, events)
         elif record.status is TaskStatus.IN_PROGRESS:
             record.move_to(TaskStatus.CANCELLING, self._next_version())
+            if record.is_async:
+                self._async.interrupt(record)
             self._note_locked(record, events)
 
     def _cancel_many_locked(self, records: Any, events: list[TaskSnapshot]) -> int:
@@ -658,6 +779,7 @@ class AsyncTaskManager:
         if not owned:
             del self._tasks[owner]
             self._queue.forget(owner)
+            self._async.queue.forget(owner)
 
     def _note_locked(self, record: TaskRecord, events: list[TaskSnapshot]) -> None:
         if self._listeners and self._is_visible(record):
@@ -665,7 +787,11 @@ class AsyncTaskManager:
 
     def _snapshot_locked(self, record: TaskRecord) -> TaskSnapshot:
         status = record.status
-        position = self._queue.position(record) if status is TaskStatus.INIT else None
+        position = (
+            (self._async.queue if record.is_async else self._queue).position(record)
+            if status is TaskStatus.INIT
+            else None
+        )
         snapshot: TaskSnapshot = _new_snapshot(
             TaskSnapshot,
             (
@@ -703,6 +829,12 @@ def default_reserve(max_workers: int) -> int:
     least one when there are two or more, so a newcomer's task starts at once however long
     another owner's queue is."""
     return 0 if max_workers < 2 else max(1, max_workers // 4)
+
+
+def _label(record: TaskRecord, limit: int = 200) -> str:
+    """How the event loop's watchdog names a task: its name and id, kept short."""
+    text = f"{record.name} ({record.task_id!r})"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _failure_text(record: TaskRecord, exc: BaseException) -> str:

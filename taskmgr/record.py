@@ -21,6 +21,7 @@ class TaskRecord:
         "error",
         "finished_at",
         "fn",
+        "is_async",
         "kwargs",
         "message",
         "name",
@@ -70,6 +71,7 @@ class TaskRecord:
         self.cancel_event: threading.Event | None = None
         self.deadline: Deadline | None = None
         self.timed_out = False
+        self.is_async = False  # an async def task: it runs on the manager's event loop
 
     def request_cancel(self) -> None:
         """Under the manager's lock: flag the task, and wake it if it waits on its event."""

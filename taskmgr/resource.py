@@ -20,6 +20,7 @@ def manager_from_settings() -> AsyncTaskManager:
         max_running_per_owner=max_running if max_running > 0 else None,
         result_ttl_s=read_setting("TASKMGR_RESULT_TTL_S", 3600.0, positive_float),
         max_results=read_setting("TASKMGR_MAX_RESULTS", 10_000, positive_int),
+        max_async=read_setting("TASKMGR_MAX_ASYNC", 100, positive_int),
         max_queued=read_setting("TASKMGR_MAX_QUEUED", DEFAULT_MAX_QUEUED, positive_int),
     )
 

@@ -81,15 +81,38 @@ _FIELD_INDEX: dict[str, int] = {name: i for i, name in enumerate(TaskSnapshot._f
 
 @dataclass(frozen=True, slots=True)
 class OwnerStats:
-    """One owner's share of the pool."""
+    """One owner's share of the pool: worker threads, and ``async def`` tasks apart."""
 
     running: int
     queued: int
+    async_running: int = 0
+    async_queued: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LoopHealth:
+    """Whether the event loop of the ``async def`` tasks answers promptly.
+
+    A coroutine that computes without awaiting holds the loop, and every other async
+    task with it; ``stalls`` counts such episodes (longer than the watchdog's
+    threshold) and ``blocking`` names the task holding it right now.
+    """
+
+    lag_s: float = 0.0
+    max_lag_s: float = 0.0
+    stalls: int = 0
+    blocking: str | None = None
+    last_blocker: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ManagerStats:
-    """The pool at one moment: workers busy, queue depth, results kept."""
+    """The pool at one moment: workers busy, queue depth, results kept.
+
+    ``running`` and ``queued`` count plain tasks (they hold or wait for worker
+    threads); ``async_running`` and ``async_queued`` count ``async def`` tasks, which
+    share the event loop under ``max_async``. ``cancelling`` counts both kinds.
+    """
 
     max_workers: int
     running: int
@@ -97,6 +120,10 @@ class ManagerStats:
     cancelling: int
     retained: int
     per_owner: Mapping[Owner, OwnerStats] = field(default_factory=dict)
+    max_async: int = 0
+    async_running: int = 0
+    async_queued: int = 0
+    loop: LoopHealth = field(default_factory=LoopHealth)
 
     @property
     def idle_workers(self) -> int:

@@ -38,6 +38,16 @@ def test_the_task_manager_benchmark_prints_every_ratio() -> None:
     assert re.search(r"ours \(cancel -> CANCELLED\) +median \d+\.\d{3}", out), out
     assert re.search(r"ours, max_results=1,000 +\d+\.\d +ratio 0\.\d\dx", out), out
     assert re.search(r"raw \d+\.\d\d +ours \d+\.\d\d", out), out
+    assert re.search(r"async def \(max_async=100\) +[\d,]+ +ratio \d+\.\d\dx", out), out
+    assert re.search(r"raw asyncio, one loop +[\d,]+ +async def / raw \d+\.\d\dx", out), out
+    assert re.search(r"async, in await ctx.asleep +median \d+\.\d{3} +p99 \d+\.\d{3}", out), out
+
+
+def test_the_compat_benchmark_prints_octostar_beside_ours() -> None:
+    out = run_bench("bench/bench_compat.py", "--quick", timeout=100)
+    assert re.search(r"octostar \d+\.\d{3} +ours \d+\.\d{3} +ratio \d+\.\d\dx", out), out
+    assert re.search(r"median ratio \d+\.\d\dx", out), out
+    assert re.search(r"octostar \d+\.\d{4} +ours \d+\.\d{4} +ratio \d+x", out), out
 
 
 @pytest.mark.server

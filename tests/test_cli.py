@@ -60,6 +60,16 @@ def test_run_with_json_prints_the_outcome() -> None:
     assert len(result["series"]) == 10
 
 
+def test_an_async_job_runs_from_the_cli_like_any_other() -> None:
+    args = ["run", "fetch_pages", "--pages", "8", "--concurrency", "4", "--latency-s", "0.01"]
+    done = run_cli(*args, "--json")
+    assert done.returncode == 0, done.stderr
+    outcome = json.loads(done.stdout)
+    assert outcome["job"] == "fetch_pages" and outcome["status"] == "SUCCESS"
+    assert [row["page"] for row in outcome["result"]] == list(range(1, 9))
+    assert {row["orders"] for row in outcome["result"]} == {25}
+
+
 def test_file_parameter_takes_a_path(tmp_path: Path) -> None:
     path = tmp_path / "people.csv"
     path.write_text("name,age\nAda,36\nAlan,41\nGrace,\n", encoding="utf-8")
@@ -109,7 +119,11 @@ BAD_COMMANDS = [
     (["run", "batch_steps", "--steps"], "argument --steps: expected one argument"),
     (["run", "csv_profile", "--csv-file", "/no/such.csv"], "csv_file: no such file"),
     (["run", "csv_profile", "--csv-file", sys.executable], "csv_file: does not look like a CSV"),
-    (["run", "nope"], "unknown job 'nope'; known jobs: csv_profile, monte_carlo_pi, batch_steps"),
+    (
+        ["run", "nope"],
+        "unknown job 'nope'; known jobs: csv_profile, monte_carlo_pi, batch_steps, fetch_pages",
+    ),
+    (["run", "fetch_pages", "--pages", "3", "--fail-page", "4"], "fail_page: page 4 is past"),
     (["list", "extra"], "list takes no arguments"),
     ([], "the following arguments are required"),
 ]

@@ -136,6 +136,7 @@ JOB_TABS = {
     "csv_profile": "Profile a CSV file",
     "monte_carlo_pi": "Monte Carlo estimate of pi",
     "batch_steps": "Batch of slow steps",
+    "fetch_pages": "Fetch pages concurrently (async)",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
@@ -9,6 +10,7 @@ from app.admin_tables import (
     admin_order,
     ago,
     browser_name,
+    loop_text,
     page_of,
     queue_rows,
     session_rows,
@@ -18,7 +20,7 @@ from app.admin_tables import (
     task_rows,
 )
 from sessions import SessionInfo, SessionState
-from taskmgr import ManagerStats, OwnerStats, TaskStatus
+from taskmgr import LoopHealth, ManagerStats, OwnerStats, TaskStatus
 from tests.app.conftest import snapshot
 
 CHROME = (
@@ -156,6 +158,31 @@ def test_queue_rows_busiest_owner_first() -> None:
     )
 
     assert queue_rows(stats) == [
-        {"Owner": "busy", "Running": 3, "Queued": 4},
-        {"Owner": "quiet", "Running": 0, "Queued": 1},
+        {"Owner": "busy", "Running": 3, "Queued": 4, "Async running": 0, "Async queued": 0},
+        {"Owner": "quiet", "Running": 0, "Queued": 1, "Async running": 0, "Async queued": 0},
     ]
+
+
+def test_loop_text_names_the_task_that_holds_the_loop() -> None:
+    quiet = ManagerStats(
+        max_workers=4,
+        running=0,
+        queued=0,
+        cancelling=0,
+        retained=0,
+        max_async=100,
+        async_running=3,
+        loop=LoopHealth(lag_s=0.002, max_lag_s=0.004),
+    )
+    assert loop_text(quiet) == ("3 of 100 async tasks running; event loop lag 2 ms (worst 4 ms)")
+    held = replace(quiet, loop=LoopHealth(lag_s=1.25, blocking="crunch ('c-1')", stalls=1))
+    assert loop_text(held) == (
+        "3 of 100 async tasks running; the event loop is held by crunch ('c-1') for 1.2 s"
+    )
+    after = replace(
+        quiet, async_queued=2, loop=LoopHealth(0.0, 1.3, stalls=1, last_blocker="crunch ('c-1')")
+    )
+    assert loop_text(after) == (
+        "3 of 100 async tasks running, 2 queued; event loop lag 0 ms (worst 1300 ms); "
+        "held 1 time(s), last by crunch ('c-1')"
+    )

@@ -90,6 +90,25 @@ def test_cancel_stops_a_running_job(new_user: UserFactory, app_server: Streamlit
     expect(card.get_by_role("button", name="Cancel")).to_have_count(0)
 
 
+def test_an_async_job_fills_its_table_live_and_cancels(
+    new_user: UserFactory, app_server: StreamlitServer
+) -> None:
+    page = open_page(new_user(), app_server, "Jobs", "Jobs")
+    slow = {"Pages": "1000", "Requests in flight": "5", "Seconds per request": "0.2"}
+    task_id = start_job(page, "fetch_pages", slow)
+    card = task_card(page, task_id)
+    expect(status_line(card)).to_have_text(RUNNING)
+    expect(card.get_by_test_id("stDataFrame")).to_be_visible()
+    first = percent(page, task_id)
+    expect(status_line(card)).not_to_have_text(re.compile(rf"^Running · {first}%"))
+    assert percent(page, task_id) > first
+
+    card.get_by_role("button", name="Cancel").click()
+
+    expect(status_line(card)).to_contain_text("Cancelled")
+    no_traceback(page)
+
+
 def test_a_refresh_finds_the_running_job(
     new_user: UserFactory, app_server: StreamlitServer
 ) -> None:

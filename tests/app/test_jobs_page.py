@@ -111,3 +111,23 @@ def test_refused_submit_is_explained(make_app: AppFactory, monkeypatch: pytest.M
 
     assert not at.exception
     assert texts(at.error) == ["Not started: 100 tasks are already queued for this owner."]
+
+
+def test_the_async_job_starts_from_its_tab_and_shows_its_partial_table(
+    make_app: AppFactory,
+) -> None:
+    at = make_app(JOBS_PAGE).run()
+    at.text_input(key="job-fetch_pages-pages").set_value("6")
+    at.text_input(key="job-fetch_pages-latency_s").set_value("0.01")
+
+    at.button(key="start-fetch_pages").click().run()
+
+    assert not at.exception
+    assert "Started “Fetch pages concurrently (async)” as task fetch_pages-1." in texts(at.success)
+    manager = services().manager
+    final = manager.join("fetch_pages-1", owner=owner_of(at), timeout=30)
+    assert final.status is TaskStatus.SUCCESS, final.error
+    at.run()
+    assert not at.exception
+    tables = [frame.value for frame in at.dataframe]
+    assert any(list(table["page"]) == [1, 2, 3, 4, 5, 6] for table in tables), tables

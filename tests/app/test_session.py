@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.services import services
 from app.session import UserState
 from sessions import OWNER_PARAM
 from tests.app.conftest import JOBS_PAGE, AppFactory, owner_of, texts
@@ -73,3 +74,11 @@ def test_a_page_opened_first_initializes_the_session(make_app: AppFactory) -> No
 
 def test_two_tabs_get_different_owners(make_app: AppFactory) -> None:
     assert owner_of(make_app().run()) != owner_of(make_app().run())
+
+
+def test_home_page_shows_the_pool_and_the_async_tasks(make_app: AppFactory) -> None:
+    at = make_app().run()
+    metrics = {metric.label: metric.value for metric in at.metric}
+    manager = services().manager
+    assert metrics["Workers busy (all users)"].endswith(f" / {manager.max_workers}")
+    assert metrics["Async tasks running"].endswith(f" / {manager.max_async}")

@@ -17,8 +17,8 @@ def _noop(ctx: TaskContext, **params: Any) -> None:
     return None
 
 
-def test_registry_offers_the_three_jobs_in_order() -> None:
-    assert list(JOBS) == ["csv_profile", "monte_carlo_pi", "batch_steps"]
+def test_registry_offers_the_four_jobs_in_order() -> None:
+    assert list(JOBS) == ["csv_profile", "monte_carlo_pi", "batch_steps", "fetch_pages"]
     assert {job.result_kind for job in JOBS.values()} == {"table", "chart"}
     for key, job in JOBS.items():
         assert job.key == key
@@ -85,6 +85,10 @@ BAD_INPUTS = [
     ("batch_steps", {"steps": 5, "fail_at": 6}, "fail_at", "past the last step"),
     ("batch_steps", {"fail_at": -1}, "fail_at", "must be at least 0"),
     ("batch_steps", {"bogus": 1}, "bogus", "has no such parameter"),
+    ("fetch_pages", {"pages": 0}, "pages", "must be at least 1, got 0"),
+    ("fetch_pages", {"concurrency": 101}, "concurrency", "must be at most 100"),
+    ("fetch_pages", {"latency_s": "soon"}, "latency_s", "expected a number, got 'soon'"),
+    ("fetch_pages", {"pages": 5, "fail_page": 6}, "fail_page", "past the last page"),
     ("csv_profile", {"chunk_rows": 5}, "chunk_rows", "must be at least 10"),
     ("csv_profile", {"csv_file": "a,b\n1,2\n"}, "csv_file", "got text"),
     ("csv_profile", {"csv_file": 42}, "csv_file", "expected a file, got 42"),

@@ -85,7 +85,7 @@ def test_tab_start_is_tracked_with_its_client_and_session_state(
     start = tracked.events.wait_for("start", sid=tab.session_id)[0]
     assert "Chrome" in start["user_agent"]
     assert start["client_ip"] == "127.0.0.1"
-    # The session's own on_start ran on the tracker thread and read its st.session_state.
+    # The session's own on_start ran in its first script run and read its st.session_state.
     assert tracked.events.wait_for("cb_start", sid=tab.session_id)[0]["marker"] == tab.marker
     # The owner comes from the browser's cookie and stays out of the URL.
     assert tab.owner.startswith("browser:") and "owner=" not in tab.page.url

@@ -49,6 +49,15 @@ def ids(sessions: list[WsSession]) -> list[str]:
     return [session_id for session_id in found if session_id is not None]
 
 
+def test_on_session_start_writes_are_seen_by_the_rest_of_the_first_run(
+    client: StreamlitWsClient,
+) -> None:
+    """The callback runs inside register_session: the page reads what it wrote."""
+    sessions = client.open_many([""] * 20)
+    seen = [[t for t in session.texts if t.startswith("start_seen=")] for session in sessions]
+    assert seen == [["start_seen=True"]] * 20
+
+
 def test_fifty_sessions_at_once_are_all_tracked(
     tracked: TrackerServer, client: StreamlitWsClient
 ) -> None:

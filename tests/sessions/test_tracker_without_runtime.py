@@ -52,6 +52,13 @@ def test_register_session_works_without_a_runtime(app: AppTest) -> None:
     assert apptest_calls.CALLS[0] == ("start", marker)
 
 
+def test_on_session_start_runs_in_the_first_run_and_its_writes_are_seen(app: AppTest) -> None:
+    app.run()
+    assert not app.exception
+    assert shown(app)["started"] == "True"
+    assert apptest_calls.CALLS[0] == ("start", shown(app)["marker"])
+
+
 def test_register_session_is_idempotent_across_reruns(app: AppTest) -> None:
     app.run()
     app.run()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -72,3 +74,47 @@ def start_shutdown(
     )
     thread.start()
     return thread
+
+
+class AsyncGate:
+    """``Gate`` for ``async def`` tasks: they await ``wait()`` until a test thread calls
+    ``release()``, and signal ``started`` as they begin waiting."""
+
+    def __init__(self) -> None:
+        self.started = threading.Semaphore(0)
+        self._lock = threading.Lock()
+        self._released = False
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+
+    async def wait(self) -> None:
+        event = asyncio.Event()
+        with self._lock:
+            released = self._released
+            if not released:
+                self._waiters.append((asyncio.get_running_loop(), event))
+        self.started.release()
+        if not released:
+            await event.wait()
+
+    async def task(self, ctx: TaskContext, value: Any = None) -> Any:
+        await self.wait()
+        return value
+
+    def release(self) -> None:
+        with self._lock:
+            self._released = True
+            waiters, self._waiters = self._waiters, []
+        for loop, event in waiters:
+            with contextlib.suppress(RuntimeError):  # that manager has shut down
+                loop.call_soon_threadsafe(event.set)
+
+    def wait_started(self, n: int = 1) -> None:
+        for _ in range(n):
+            assert self.started.acquire(timeout=WAIT_S), "task did not start in time"
+
+
+@pytest.fixture
+def agate() -> Iterator[AsyncGate]:
+    g = AsyncGate()
+    yield g
+    g.release()

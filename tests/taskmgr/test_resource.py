@@ -18,10 +18,11 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("TASKMGR_RESULT_TTL_S", "60")
     monkeypatch.setenv("TASKMGR_MAX_RESULTS", "50")
     monkeypatch.setenv("TASKMGR_MAX_QUEUED", "40")
+    monkeypatch.setenv("TASKMGR_MAX_ASYNC", "20")
     with manager_from_settings() as mgr:
         assert (mgr.max_workers, mgr.max_queued_per_owner, mgr.max_running_per_owner) == (3, 7, 2)
         assert (mgr.max_queued, mgr.reserve) == (40, 0)
-        assert (mgr.result_ttl_s, mgr.max_results) == (60.0, 50)
+        assert (mgr.result_ttl_s, mgr.max_results, mgr.max_async) == (60.0, 50, 20)
 
 
 def test_defaults_without_configuration(monkeypatch: pytest.MonkeyPatch) -> None:

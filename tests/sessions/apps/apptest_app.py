@@ -16,10 +16,11 @@ def record(kind: str) -> None:
 
 tracker = SessionCallbackManager.get_handler()
 session_id = tracker.register_session(
-    on_session_start=lambda: record("start"),
+    on_session_start=lambda: (record("start"), st.session_state.update(started=True)),
     on_heartbeat=lambda: record("heartbeat"),
     on_session_end=lambda: record("end"),
 )
 st.text(f"session={session_id}")
 st.text(f"owner={owner_token()}")
 st.text(f"marker={st.session_state['marker']}")
+st.text(f"started={st.session_state.get('started', False)}")

@@ -133,6 +133,8 @@ def session_callback(
     def callback() -> None:
         if raises:
             raise RuntimeError(f"test callback on_{kind} raises for {session_id}")
+        if kind == "start":
+            st.session_state["start_ran"] = True  # the page shows it in the same run
         log.write(f"cb_{kind}", sid=session_id, marker=st.session_state.get("marker"))
 
     return callback
@@ -179,6 +181,7 @@ else:
     st.text(f"session={session_id}")
     st.text(f"owner={owner}")
     st.text(f"marker={marker}")
+    st.text(f"start_seen={st.session_state.get('start_ran', False)}")
     if job is not None:
         st.text(f"job={job.status.name} submitted={job.submitted_at!r}")
     st.text("ready=1")  # the last line: a page showing it shows all of the above
