@@ -18,7 +18,7 @@ page_header(user)
 st.title("Jobs")
 st.caption(
     "Each job runs in the background: start several, keep working, come back later. "
-    "They stay yours across page switches and refreshes of this tab."
+    "They stay yours across page switches, refreshes and tabs of this browser."
 )
 
 start_col, tasks_col = st.columns([9, 11], gap="large")
