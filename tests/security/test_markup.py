@@ -83,7 +83,7 @@ def test_input_quoted_in_an_error_shows_as_text(
     upload.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
         files=[{"name": name, "mimeType": "image/png", "buffer": b"\x89PNG"}]
     )
-    expect(upload.get_by_text("xample.png")).to_be_visible()  # uploaded (its name cut short)
+    expect(upload.get_by_text("4.0B")).to_be_visible()  # uploaded (its name is shown cut short)
     upload.get_by_role("button", name="Start").click()
     expect(upload.get_by_test_id("stAlert")).to_contain_text("has the wrong type")
     expect(upload.get_by_test_id("stAlert")).to_contain_text("[x](javascript:alert(1)) <b>bold")
