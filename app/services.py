@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app import live_sessions
+from app.collector import ScheduledCollector
 from app.upload_quota import UploadQuota, limit_from_settings
 from sessions import SessionCallbackManager, reap_orphans
 from taskmgr import AsyncTaskManager, get_task_manager
@@ -21,6 +22,8 @@ class Services:
     uploads: UploadQuota
     #: Removes the listeners this wiring added to the tracker.
     unwire: Callable[[], None]
+    #: Full garbage collections off the script threads.
+    collector: ScheduledCollector
 
 
 def services() -> Services:
@@ -50,9 +53,16 @@ def _wired() -> Services:
         live_sessions.follow(tracker),
         manager.add_listener(uploads.on_snapshot),
     )
+    collector = _collector()
 
     def unwire() -> None:
         for remove in removers:
             remove()
 
-    return Services(manager, tracker, uploads, unwire)
+    return Services(manager, tracker, uploads, unwire, collector)
+
+
+@st.cache_resource(show_spinner=False, on_release=ScheduledCollector.stop)
+def _collector() -> ScheduledCollector:
+    """One per server: .streamlit/config.toml turns off Streamlit's collection after runs."""
+    return ScheduledCollector(freeze=True).start()

@@ -11,7 +11,7 @@ from typing import Any
 
 from app.services import services
 from jobs import JOBS, Job
-from taskmgr import TaskSnapshot
+from taskmgr import AsyncTaskManager, TaskSnapshot
 
 
 def own_tasks(owner: str) -> list[TaskSnapshot]:
@@ -24,8 +24,10 @@ def own_tasks(owner: str) -> list[TaskSnapshot]:
     return unfinished + finished
 
 
-def has_unfinished(tasks: Iterable[TaskSnapshot]) -> bool:
-    return any(not task.is_final for task in tasks)
+def unfinished_of(manager: AsyncTaskManager, owner: str) -> list[TaskSnapshot]:
+    """The owner's queued and running tasks, oldest first: what a page refreshes."""
+    tasks = manager.list_tasks(owner)
+    return sorted((t for t in tasks if not t.is_final), key=lambda t: t.submitted_at)
 
 
 def new_task_id(job_key: str, tasks: Iterable[TaskSnapshot]) -> str:

@@ -274,13 +274,41 @@ class AsyncTaskManager:
             return self._snapshot_locked(self._visible_locked(task_id, owner))
 
     def list_tasks(self, owner: Owner = None) -> list[TaskSnapshot]:
-        """That owner's tasks, oldest submission first."""
+        """That owner's tasks, oldest submission first.
+
+        Read without the lock, from the snapshot published on each record (by its
+        latest report, or by the latest locked read), so a page polling its running
+        tasks does not wait behind the workers or the other pages. The lock is taken
+        once after a task started, ended or was cancelled, while one is queued (its
+        place in line moves without a change of its own), and for a result past its
+        time to live.
+        """
+        owned = self._tasks.get(owner)
+        if not owned:
+            return []
+        snapshots: list[TaskSnapshot] = [record.published for record in owned.copy().values()]
+        expired_before = time.time() - self.result_ttl_s
+        for snapshot in snapshots:
+            # None: changed since published, queued, or being submitted right now.
+            if snapshot is None or (
+                snapshot.finished_at is not None and snapshot.finished_at < expired_before
+            ):
+                return self._list_tasks_locked(owner)
+        return snapshots
+
+    def _list_tasks_locked(self, owner: Owner) -> list[TaskSnapshot]:
         with self._lock:
             self._finished.expire()
             owned = self._tasks.get(owner)
             if not owned:
                 return []
-            return [self._snapshot_locked(record) for record in owned.values()]
+            snapshots = []
+            for record in owned.values():
+                snapshot = self._snapshot_locked(record)
+                if record.status is not _Status.INIT:  # a queued task's place moves
+                    record.published = snapshot
+                snapshots.append(snapshot)
+            return snapshots
 
     def list_all_tasks(self) -> list[TaskSnapshot]:
         """Every owner's tasks (for an operator; never show it to a session)."""
@@ -581,7 +609,7 @@ class AsyncTaskManager:
             if data is not None:
                 record.data = data
             record.version = self._next_version()
-            self._note_locked(record, events)
+            self._note_locked(record, events, publish=True)
         self._emit(events)
 
     def _cancel_event(self, record: TaskRecord) -> threading.Event:
@@ -781,9 +809,20 @@ class AsyncTaskManager:
             self._queue.forget(owner)
             self._async.queue.forget(owner)
 
-    def _note_locked(self, record: TaskRecord, events: list[TaskSnapshot]) -> None:
-        if self._listeners and self._is_visible(record):
-            events.append(self._snapshot_locked(record))
+    def _note_locked(
+        self, record: TaskRecord, events: list[TaskSnapshot], publish: bool = False
+    ) -> None:
+        """Every change of a record ends here: queue its snapshot for the listeners, and
+        publish it for lock-free readers (``publish``: a report, the frequent change) or
+        withdraw the published one (a locked read publishes again: see ``list_tasks``)."""
+        record.published = None
+        listened = self._listeners and self._is_visible(record)
+        if listened or publish:
+            snapshot = self._snapshot_locked(record)
+            if publish:
+                record.published = snapshot
+            if listened:
+                events.append(snapshot)
 
     def _snapshot_locked(self, record: TaskRecord) -> TaskSnapshot:
         status = record.status

@@ -27,6 +27,7 @@ class TaskRecord:
         "name",
         "owner",
         "progress",
+        "published",
         "result",
         "started_at",
         "status",
@@ -72,6 +73,8 @@ class TaskRecord:
         self.deadline: Deadline | None = None
         self.timed_out = False
         self.is_async = False  # an async def task: it runs on the manager's event loop
+        #: The latest snapshot, replaced (never changed) with every change: lock-free reads.
+        self.published: Any = None
 
     def request_cancel(self) -> None:
         """Under the manager's lock: flag the task, and wake it if it waits on its event."""

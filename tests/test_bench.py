@@ -58,3 +58,15 @@ def test_the_session_benchmark_prints_latencies_and_the_baseline_ratio() -> None
     assert re.search(r"baseline / tracker = [\d,.]+x", out), out
     assert re.search(r"Worst end latency past the grace window: [\d.]+ ms", out), out
     assert re.search(r"^ +0 +none +\d+ +\d+ +\d+\.\d{3} +\d+\.\d{3}$", out, re.MULTILINE), out
+
+
+@pytest.mark.server
+def test_the_load_benchmark_prints_both_apps_and_the_ratios_to_the_floor() -> None:
+    out = run_bench(
+        "bench/load_sessions.py",
+        *("--sizes", "3", "--window-s", "2", "--warmup-s", "1", "--more-step", "0", "--no-doc"),
+        timeout=150,
+    )
+    gaps = r"\d+\.\d\d \| \d+\.\d\d \| \d+\.\d\d"
+    assert re.search(rf"^\| floor \| 3 \| {gaps} \| \d+ \|", out, re.M), out
+    assert re.search(r"^\| app \| 3 \| .* \| \d+\.\d\dx \| \d+\.\d\dx \|$", out, re.M), out

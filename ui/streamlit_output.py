@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -20,7 +19,9 @@ from ui.format import (
     describe_status,
     format_cell,
     status_tone,
+    table_columns,
 )
+from ui.live_view import LIVE_POINTS, LIVE_ROWS, ViewCache, column_table, downsample, tail_rows
 from ui.markdown_text import literal
 from ui.output import ChartData
 
@@ -31,23 +32,76 @@ def _line_chart(
     lines: Mapping[str, Sequence[Any]],
     x_label: str | None,
     y_label: str | None,
-) -> alt.Chart:
-    """Lines over x with a y-axis fitted to the values (not from zero), so a converging
-    estimate shows its wobble instead of a flat line."""
-    rows = [
-        {x_key: x, "series": name, "value": y}
-        for name, ys in lines.items()
-        for x, y in zip(x_values, ys, strict=False)
-        if y is not None
-    ]
+) -> tuple[Any, dict[str, Any]]:
+    """Long-form data (x, series, value) and a Vega-Lite line spec with a y-axis fitted to
+    the values (not from zero), so a converging estimate shows its wobble instead of a
+    flat line. A plain spec, not Altair: building and validating an Altair chart costs
+    milliseconds, which a list redrawn every second pays for every tab."""
+    xs: list[Any] = []
+    names: list[str] = []
+    values: list[Any] = []
+    for name, ys in lines.items():
+        for x, y in zip(x_values, ys, strict=False):
+            if y is not None:
+                xs.append(x)
+                names.append(name)
+                values.append(y)
+    data = column_table(
+        [{x_key: x, "series": n, "value": v} for x, n, v in zip(xs, names, values, strict=True)],
+        (x_key, "series", "value"),
+    )
     encoding: dict[str, Any] = {
-        "x": alt.X(f"{x_key}:Q", title=x_label or x_key),
-        "y": alt.Y("value:Q", title=y_label or "value", scale=alt.Scale(zero=False)),
+        "x": {"field": x_key, "type": "quantitative", "title": x_label or x_key},
+        "y": {
+            "field": "value",
+            "type": "quantitative",
+            "title": y_label or "value",
+            "scale": {"zero": False},
+        },
     }
     if len(lines) > 1:
-        encoding["color"] = alt.Color("series:N", title=None)
-    chart: alt.Chart = alt.Chart(pd.DataFrame(rows)).mark_line().encode(**encoding)
-    return chart
+        encoding["color"] = {"field": "series", "type": "nominal", "title": None}
+    return data, {"mark": "line", "encoding": encoding}
+
+
+@dataclass(frozen=True)
+class _LiveTable:
+    rows: Any  # an Arrow table, or the rows themselves when a column mixes types
+    total: int
+
+
+@dataclass(frozen=True)
+class _LiveChart:
+    data: Any
+    spec: dict[str, Any]
+    summary: str
+
+
+#: The latest prepared view of each running task's partial result, by (owner, task id).
+_live_views = ViewCache()
+
+
+def _prepare_table(rows: Sequence[Mapping[str, Any]]) -> _LiveTable:
+    shown = tail_rows(rows, LIVE_ROWS)
+    table = column_table(shown, table_columns(shown))
+    return _LiveTable(table if table is not None else [dict(row) for row in shown], len(rows))
+
+
+def _prepare_chart(series: ChartData) -> _LiveChart:
+    x_key, x_values, lines = chart_columns(series)
+    keep = downsample(range(len(x_values)), LIVE_POINTS)
+    x_label, y_label = chart_labels(series)
+    data, spec = _line_chart(
+        x_key,
+        [x_values[i] for i in keep],
+        {name: [ys[i] for i in keep] for name, ys in lines.items()},
+        x_label,
+        y_label,
+    )
+    summary = " · ".join(
+        f"{key}: {format_cell(value)}" for key, value in chart_summary(series).items()
+    )
+    return _LiveChart(data if x_values and lines else None, spec, summary)
 
 
 class StreamlitOutput:
@@ -102,7 +156,8 @@ class StreamlitOutput:
             if title:
                 st.markdown(f"**{literal(title)}**")
             if x_values and lines:
-                st.altair_chart(_line_chart(x_key, x_values, lines, x_label, y_label))
+                data, spec = _line_chart(x_key, x_values, lines, x_label, y_label)
+                st.vega_lite_chart(data, spec)
             else:
                 st.caption("No points yet.")
             if summary:
@@ -124,10 +179,33 @@ class StreamlitOutput:
                     st.markdown(f"**{literal(title)}**")
                 st.markdown(literal(value if shape == "text" else format_cell(value)))
 
+    def live_data(self, snapshot: TaskSnapshot) -> None:
+        """A running task's partial result, bounded (ui.live_view), prepared once per version."""
+        value = snapshot.data
+        shape = classify_data(value)
+        key, version = (snapshot.owner, snapshot.id), snapshot.version
+        if shape == "table":
+            table = _live_views.get(key, version, lambda: _prepare_table(value))
+            with self._place():
+                st.dataframe(table.rows, hide_index=True)
+                if table.total > LIVE_ROWS:
+                    st.caption(f"The latest {LIVE_ROWS} of {table.total:,} rows.")
+        elif shape == "chart":
+            chart = _live_views.get(key, version, lambda: _prepare_chart(value))
+            with self._place():
+                if chart.data is not None:
+                    st.vega_lite_chart(chart.data, chart.spec)
+                else:
+                    st.caption("No points yet.")
+                if chart.summary:
+                    st.caption(literal(chart.summary))
+        else:
+            self.data(value)
+
     def result(self, snapshot: TaskSnapshot) -> None:
         if not snapshot.is_final:
             self.progress(snapshot)
-            self.data(snapshot.data)
+            self.live_data(snapshot)
             return
         line = describe_status(snapshot)
         tone = status_tone(snapshot.status)

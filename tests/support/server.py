@@ -39,9 +39,11 @@ class StreamlitServer:
     """``streamlit run app`` in a subprocess; ``start()`` returns once it answers its health check.
 
     The repository root is on ``PYTHONPATH`` so the app can import the project's
-    packages and ``tests.support``. ``env`` adds to (and overrides) this process's
-    environment; ``options`` adds ``--name value`` Streamlit flags. The server's
-    output goes to ``log_path``; ``log_tail()`` shows the end of it.
+    packages and ``tests.support``, and is the server's working directory, so it reads
+    the repository's ``.streamlit/config.toml`` as ``./main.sh`` does. ``env`` adds to
+    (and overrides) this process's environment; ``options`` adds ``--name value``
+    Streamlit flags. The server's output goes to ``log_path``; ``log_tail()`` shows the
+    end of it.
     """
 
     def __init__(

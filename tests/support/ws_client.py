@@ -130,6 +130,10 @@ class WsSession:
     async def _handle(self, raw: bytes) -> None:
         message = ForwardMsg()
         message.ParseFromString(raw)
+        await self._on_message(message)
+
+    async def _on_message(self, message: ForwardMsg) -> None:
+        """One message from the server; a subclass may look at more of them."""
         kind = message.WhichOneof("type")
         if kind == "new_session":
             self.session_id = message.new_session.initialize.session_id
