@@ -11,13 +11,12 @@ import streamlit as st
 
 from app import session
 from app.layout import page_header
+from app.page_icon import PAGE_ICON
 from app.services import services
 from app.task_view import render_own_tasks
 from jobs import JOBS
 
-st.set_page_config(
-    page_title="streamlit-taskpool", page_icon=":material/hourglass_top:", layout="wide"
-)
+st.set_page_config(page_title="streamlit-taskpool", page_icon=PAGE_ICON, layout="wide")
 
 
 def initialize() -> None:

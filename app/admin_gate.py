@@ -5,13 +5,16 @@ from __future__ import annotations
 import hmac
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from taskmgr.settings import read_setting
+from taskmgr.settings import positive_float, positive_int, read_setting
 
 #: After this long without a failure, a client starts again from the shortest wait.
 _FORGET_AFTER_S = 600.0
+#: The window of the server-wide slow-down.
+_WINDOW_S = 60.0
 
 
 def admin_password() -> str | None:
@@ -33,10 +36,13 @@ class _Failures:
 
 
 class LoginThrottle:
-    """Per client, each failed attempt doubles the wait before the next one is accepted.
+    """Per client, each failed attempt doubles the wait before the next one is accepted;
+    server-wide, past ``per_minute`` failures in a minute every attempt waits.
 
-    Keyed by client address rather than by session, so opening a new tab does not
-    reset the wait. A success clears the client's record.
+    Keyed by client (``client_address.client_key``) rather than by session, so opening a
+    new tab does not reset the wait. A success clears the client's record. The
+    server-wide slow-down catches a guess spread over many addresses; it can also delay
+    the operator during such an attack, which is the price of slowing it.
     """
 
     def __init__(
@@ -44,12 +50,26 @@ class LoginThrottle:
         base_s: float = 1.0,
         max_s: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        per_minute: int = 30,
     ) -> None:
         self._base_s = base_s
         self._max_s = max_s
         self._clock = clock
+        self._per_minute = per_minute
         self._lock = threading.Lock()
         self._failures: dict[str, _Failures] = {}
+        self._recent: deque[float] = deque()  # every client's failures in the last minute
+
+    @classmethod
+    def from_settings(cls) -> LoginThrottle:
+        """``ADMIN_LOGIN_WAIT_S`` (first wait, doubled per failure, 1 s by default) and
+        ``ADMIN_LOGIN_FAILURES_PER_MINUTE`` (server-wide, 30 by default)."""
+        base_s = read_setting("ADMIN_LOGIN_WAIT_S", 1.0, positive_float)
+        return cls(
+            base_s=base_s,
+            max_s=max(30.0, base_s),
+            per_minute=read_setting("ADMIN_LOGIN_FAILURES_PER_MINUTE", 30, positive_int),
+        )
 
     def wait_s(self, client: str) -> float:
         """Seconds before ``client`` may try again; 0 when it may try now."""
@@ -57,11 +77,21 @@ class LoginThrottle:
             record = self._failures.get(client)
             return 0.0 if record is None else max(0.0, record.locked_until - self._clock())
 
+    def server_wait_s(self) -> float:
+        """Seconds before anyone may try again, once the server-wide rate is reached."""
+        now = self._clock()
+        with self._lock:
+            self._drop_old_failures_locked(now)
+            if len(self._recent) < self._per_minute:
+                return 0.0
+            return max(0.0, self._recent[-self._per_minute] + _WINDOW_S - now)
+
     def failed(self, client: str) -> float:
         """Record a failed attempt; returns how long the client must now wait."""
         now = self._clock()
         with self._lock:
             self._forget_old_locked(now)
+            self._recent.append(now)
             record = self._failures.get(client)
             count = 1 if record is None else record.count + 1
             wait = min(self._max_s, self._base_s * 2.0 ** (count - 1))
@@ -71,6 +101,10 @@ class LoginThrottle:
     def succeeded(self, client: str) -> None:
         with self._lock:
             self._failures.pop(client, None)
+
+    def _drop_old_failures_locked(self, now: float) -> None:
+        while self._recent and now - self._recent[0] > _WINDOW_S:
+            self._recent.popleft()
 
     def _forget_old_locked(self, now: float) -> None:
         stale = [k for k, r in self._failures.items() if now - r.last_at > _FORGET_AFTER_S]
@@ -91,6 +125,12 @@ def attempt_login(given: str, expected: str, client: str, throttle: LoginThrottl
     wait = throttle.wait_s(client)
     if wait > 0:
         return LoginOutcome(False, f"Too many failed attempts. Try again in {_seconds(wait)}.")
+    wait = throttle.server_wait_s()
+    if wait > 0:
+        return LoginOutcome(
+            False,
+            f"Too many failed attempts on this server just now. Try again in {_seconds(wait)}.",
+        )
     if password_matches(given, expected):
         throttle.succeeded(client)
         return LoginOutcome(True)

@@ -1,8 +1,8 @@
 """The Admin page's tables as plain rows: sessions, tasks and the pool's queue per owner.
 
 Pure functions of the tracker's and the manager's records, so they are tested without
-a server. Owner tokens are shown shortened: the full token is a capability (whoever
-has it sees that tab's tasks), and a prefix is enough to match rows by eye.
+a server. Owners are shown shortened (``browser 1f3a9c0d…``): a prefix is enough to
+match rows by eye.
 """
 
 from __future__ import annotations
@@ -10,15 +10,17 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
+from jobs import JOBS
 from sessions import SessionInfo
 from taskmgr import ManagerStats, TaskSnapshot, TaskStatus
 from ui.format import format_elapsed, format_percent, status_label
 
+T = TypeVar("T")
 _SHORT = 8
 _BROWSERS = (
     ("Edg/", "Edge"),
@@ -45,6 +47,14 @@ def short(value: Hashable | None) -> str:
         return "—"
     text = str(value)
     return text if len(text) <= _SHORT else text[:_SHORT] + "…"
+
+
+def owner_label(owner: Hashable | None) -> str:
+    """``browser 1f3a9c0d…``: what the owner stands for, and enough of it to match rows."""
+    if isinstance(owner, str) and ":" in owner:
+        kind, _, rest = owner.partition(":")
+        return f"{kind} {short(rest)}"
+    return short(owner)
 
 
 def clock(ts: float | None, zone: tzinfo) -> str:
@@ -114,7 +124,7 @@ def session_rows(
         rows.append(
             {
                 "Session": short(info.session_id) + marker,
-                "Owner": short(info.owner),
+                "Owner": owner_label(info.owner),
                 "State": info.state.value,
                 "Started": clock(info.started_at, zone),
                 "Last heartbeat": ago(info.last_heartbeat, now),
@@ -128,24 +138,107 @@ def session_rows(
     return rows
 
 
-def task_rows(tasks: Iterable[TaskSnapshot], zone: tzinfo) -> list[dict[str, Any]]:
-    """Every task of every owner: unfinished first (oldest first), then the latest ended."""
-    ordered = sorted(
+#: Rows of the Admin page's task table per page.
+TASKS_PER_PAGE = 50
+
+
+def admin_order(tasks: Iterable[TaskSnapshot]) -> list[TaskSnapshot]:
+    """Unfinished first (oldest first), then the ended ones, latest first."""
+    return sorted(
         tasks,
         key=lambda t: (t.is_final, -(t.finished_at or 0.0) if t.is_final else t.submitted_at),
     )
+
+
+def page_of(items: Sequence[T], page: int, size: int = TASKS_PER_PAGE) -> tuple[list[T], int]:
+    """The items of 1-based ``page`` (clamped to the pages there are) and the page count."""
+    pages = max(1, -(-len(items) // size))
+    page = min(max(1, page), pages)
+    return list(items[(page - 1) * size : page * size]), pages
+
+
+def task_label(task: TaskSnapshot, zone: tzinfo) -> str:
+    """``Batch of slow steps · 14:03:27 · browser 1f3a9c0d…``: what, when and whose."""
+    job = JOBS.get(task.name)
+    title = job.title if job is not None else task.name
+    return f"{title} · {clock(task.submitted_at, zone)} · {owner_label(task.owner)}"
+
+
+def task_rows(tasks: Iterable[TaskSnapshot], zone: tzinfo) -> list[dict[str, Any]]:
+    """One row per task, in the order given (see ``admin_order``)."""
     return [
         {
-            "Owner": short(task.owner),
+            "Owner": owner_label(task.owner),
+            "Job": _job_title(task),
             "Task": str(task.id),
             "State": status_label(task),
             "Progress": format_percent(1.0 if task.status is TaskStatus.SUCCESS else task.progress)
             or "—",
             "Elapsed": format_elapsed(task.elapsed_s) or "—",
             "Submitted": clock(task.submitted_at, zone),
-            "Message": task.message or "",
+            "Message": task.message or "—",
         }
-        for task in ordered
+        for task in tasks
+    ]
+
+
+def _job_title(task: TaskSnapshot) -> str:
+    job = JOBS.get(task.name)
+    return job.title if job is not None else task.name
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one user, and everyone together, may hold at once."""
+
+    max_workers: int
+    reserve: int
+    max_running_per_owner: int | None
+    max_queued_per_owner: int
+    max_queued: int | None
+    max_upload_mb: float
+    uploads_per_owner_mb: float
+
+
+def limit_rows(limits: Limits) -> list[dict[str, Any]]:
+    """The limits in force and the setting that changes each (README, "Configuration")."""
+
+    def count(value: int | None) -> str:
+        return "no limit" if value is None else f"{value:,}"
+
+    running = (
+        f"{limits.max_running_per_owner:,}"
+        if limits.max_running_per_owner is not None
+        else f"{limits.max_workers - limits.reserve:,} (a reserve of {limits.reserve:,} "
+        "is kept for users with nothing running)"
+    )
+    return [
+        {"Limit": "Workers", "Value": f"{limits.max_workers:,}", "Setting": "TASKMGR_MAX_WORKERS"},
+        {
+            "Limit": "Workers one user may hold",
+            "Value": running,
+            "Setting": "TASKMGR_MAX_RUNNING_PER_OWNER",
+        },
+        {
+            "Limit": "Tasks one user may queue",
+            "Value": count(limits.max_queued_per_owner),
+            "Setting": "TASKMGR_MAX_QUEUED_PER_OWNER",
+        },
+        {
+            "Limit": "Tasks queued on the server",
+            "Value": count(limits.max_queued),
+            "Setting": "TASKMGR_MAX_QUEUED",
+        },
+        {
+            "Limit": "Size of one upload",
+            "Value": f"{limits.max_upload_mb:,g} MB",
+            "Setting": "server.maxUploadSize (.streamlit/config.toml)",
+        },
+        {
+            "Limit": "Uploads one user's unfinished tasks may hold",
+            "Value": f"{limits.uploads_per_owner_mb:,g} MB",
+            "Setting": "UPLOADS_MAX_MB_PER_OWNER",
+        },
     ]
 
 
@@ -157,7 +250,7 @@ def queue_rows(stats: ManagerStats) -> list[dict[str, Any]]:
     )
     return [
         {
-            "Owner": short(owner),
+            "Owner": owner_label(owner),
             "Running": share.running,
             "Queued": share.queued,
             "Async running": share.async_running,

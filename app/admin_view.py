@@ -7,15 +7,19 @@ from collections.abc import Hashable
 import pandas as pd
 import streamlit as st
 
-from app import admin_gate, admin_tables, broadcast, live_sessions, session
+from app import admin_gate, admin_tables, broadcast, client_address, live_sessions, session
 from app.layout import follow_broadcast
 from app.services import services
 from app.session import Notice, UserState
 from app.settings import ADMIN_REFRESH_S
+from ui.markdown_text import literal
 
 _PASSWORD_KEY = "admin-password"
 _ACTIONS = "admin-actions"
 _BROADCAST_KEY = "admin-broadcast"
+_TASKS_PAGE = "admin-tasks-page"
+#: Unfinished tasks offered in the task picker, oldest first.
+_MAX_PICKABLE = 200
 
 HOW_TO_SET_PASSWORD = """\
 The Admin page is closed because no admin password is configured. Set one, then
@@ -30,7 +34,7 @@ restart the app:
 @st.cache_resource(show_spinner=False)
 def login_throttle() -> admin_gate.LoginThrottle:
     """One per server, so that failures count across sessions and tabs."""
-    return admin_gate.LoginThrottle()
+    return admin_gate.LoginThrottle.from_settings()
 
 
 def gate(state: UserState) -> bool:
@@ -61,9 +65,13 @@ def _on_login() -> None:
 
 
 def _client() -> str:
-    """Who failed: the client's address (None on localhost, so local users share one key)."""
+    """Who failed, keyed on what the client cannot forge (see ``client_address``)."""
     address = st.context.ip_address
-    return address if isinstance(address, str) and address else "local"
+    return client_address.client_key(
+        address if isinstance(address, str) and address else None,
+        dict(st.context.headers),
+        client_address.trusted_proxies(),
+    )
 
 
 def log_out_button() -> None:
@@ -108,6 +116,23 @@ def broadcast_notice(state: UserState) -> None:
         notice.show()
 
 
+def limits_panel() -> None:
+    """The limits in force, and where each is set."""
+    wired = services()
+    manager = wired.manager
+    limits = admin_tables.Limits(
+        max_workers=manager.max_workers,
+        reserve=manager.reserve,
+        max_running_per_owner=manager.max_running_per_owner,
+        max_queued_per_owner=manager.max_queued_per_owner,
+        max_queued=manager.max_queued,
+        max_upload_mb=float(st.get_option("server.maxUploadSize")),
+        uploads_per_owner_mb=wired.uploads.limit_bytes / (1024 * 1024),
+    )
+    with st.expander("Limits", icon=":material/tune:"):
+        _table(admin_tables.limit_rows(limits), "limits")
+
+
 def live_panel(state: UserState) -> None:
     """Sessions, tasks, pool and actions; redrawn every few seconds, and at once (through
     server-state) when a session comes or goes."""
@@ -135,7 +160,17 @@ def _live_tables(state: UserState) -> None:
     _table(admin_tables.session_rows(sessions, counts, zone, me=state.session_id), "sessions")
 
     st.subheader("All tasks")
-    _table(admin_tables.task_rows(all_tasks, zone), "tasks", empty="No tasks yet.")
+    ordered = admin_tables.admin_order(all_tasks)
+    shown, pages = admin_tables.page_of(ordered, int(st.session_state.get(_TASKS_PAGE, 1)))
+    _table(admin_tables.task_rows(shown, zone), "tasks", empty="No tasks yet.")
+    if pages > 1:
+        st.number_input(
+            f"Page (of {pages:,}; {len(ordered):,} tasks)",
+            min_value=1,
+            max_value=pages,
+            step=1,
+            key=_TASKS_PAGE,
+        )
 
     st.subheader("Pool")
     st.text(admin_tables.loop_text(stats))  # text, not markdown: it names a task
@@ -144,12 +179,14 @@ def _live_tables(state: UserState) -> None:
 
     st.subheader("Actions")
     task_col, session_col = st.columns(2)
-    unfinished = [(task.owner, str(task.id)) for task in all_tasks if not task.is_final]
+    pickable = [task for task in ordered if not task.is_final][:_MAX_PICKABLE]
+    labels = {(task.owner, str(task.id)): admin_tables.task_label(task, zone) for task in pickable}
+    unfinished = list(labels)
     with task_col:
         st.selectbox(
             "Task",
             unfinished,
-            format_func=lambda key: f"{key[1]} (owner {admin_tables.short(key[0])})",
+            format_func=lambda key: labels.get(key, str(key[1])),
             key="admin-task",
             placeholder="No unfinished task",
             index=0 if unfinished else None,
@@ -166,7 +203,7 @@ def _live_tables(state: UserState) -> None:
             "Session",
             owners,
             format_func=lambda key: (
-                f"{admin_tables.short(key[0])} (owner {admin_tables.short(key[1])})"
+                f"{admin_tables.short(key[0])} (owner {admin_tables.owner_label(key[1])})"
             ),
             key="admin-session",
             placeholder="No session with an owner",
@@ -188,7 +225,13 @@ def _table(rows: list[dict[str, object]], name: str, empty: str = "Nothing to sh
         st.caption(empty)
         return
     with st.container(key=f"admin-{name}"):
-        st.table(pd.DataFrame(rows), hide_index=True)
+        # Cells hold what clients sent (user agents, pages, messages): shown as text.
+        safe = [{k: _cell(v) for k, v in row.items()} for row in rows]
+        st.table(pd.DataFrame(safe), hide_index=True)
+
+
+def _cell(value: object) -> object:
+    return literal(value) if isinstance(value, str) else value
 
 
 def _on_cancel_task() -> None:

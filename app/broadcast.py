@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -10,6 +11,11 @@ from app import shared
 
 _KEY = "broadcast"
 MAX_LENGTH = 500
+
+#: Per owner, the broadcast they closed: a refresh or another tab of the same browser (a
+#: new session) must not show it again.
+_dismissed: dict[str, str] = {}
+_dismissed_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -38,8 +44,20 @@ def send(text: str) -> Broadcast:
             f"Keep the message under {MAX_LENGTH} characters (it has {len(text)})."
         )
     message = Broadcast(uuid.uuid4().hex[:12], text, time.time())
+    with _dismissed_lock:
+        _dismissed.clear()  # only the message on air can be dismissed
     shared.write(_KEY, message)
     return message
+
+
+def dismiss(owner: str, message_id: str) -> None:
+    with _dismissed_lock:
+        _dismissed[owner] = message_id
+
+
+def is_dismissed(owner: str, message_id: str) -> bool:
+    with _dismissed_lock:
+        return _dismissed.get(owner) == message_id
 
 
 def clear() -> None:

@@ -13,6 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 import streamlit as st
 
 from app import saved_inputs, session, tasks
+from app.upload_quota import UploadQuotaExceeded
 from jobs import Job, JobParamError, Param, get_job
 from jobs.spec import format_number
 from taskmgr import ManagerClosed, QueueFull
@@ -92,7 +93,7 @@ def _on_submit(job_key: str) -> None:
         task = tasks.start_job(job, raw, state.owner)
     except JobParamError as exc:
         state.form_notices[job.key] = session.Notice("error", describe_param_error(job, exc))
-    except QueueFull as exc:
+    except (QueueFull, UploadQuotaExceeded) as exc:
         state.form_notices[job.key] = session.Notice("error", f"Not started: {exc}.")
     except ManagerClosed:
         state.form_notices[job.key] = session.Notice(

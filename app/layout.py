@@ -6,6 +6,7 @@ import streamlit as st
 
 from app import broadcast, session
 from app.session import UserState
+from ui.markdown_text import literal
 
 
 def page_header(state: UserState) -> None:
@@ -29,9 +30,14 @@ def show_broadcast(state: UserState) -> None:
     state.broadcast_seen = None if message is None else message.id
     if message is None or message.id == state.dismissed_broadcast:
         return
+    if broadcast.is_dismissed(state.owner, message.id):
+        state.dismissed_broadcast = message.id
+        return
     with st.container(key="broadcast"):
         text, close = st.columns([8, 1], vertical_alignment="center")
-        text.info(f"**Message from the operator:** {message.text}", icon=":material/campaign:")
+        text.info(
+            f"**Message from the operator:** {literal(message.text)}", icon=":material/campaign:"
+        )
         close.button("Dismiss", key="broadcast-dismiss", on_click=_dismiss, args=(message.id,))
 
 
@@ -47,4 +53,6 @@ def follow_broadcast(state: UserState) -> None:
 
 
 def _dismiss(message_id: str) -> None:
-    session.user().dismissed_broadcast = message_id
+    state = session.user()
+    state.dismissed_broadcast = message_id
+    broadcast.dismiss(state.owner, message_id)  # for this owner's other sessions too

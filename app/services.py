@@ -9,6 +9,7 @@ import streamlit as st
 
 from app import live_sessions
 from app.collector import ScheduledCollector
+from app.upload_quota import UploadQuota, limit_from_settings
 from sessions import SessionCallbackManager, reap_orphans
 from store import DurableStore, get_store
 from taskmgr import AsyncTaskManager, get_task_manager
@@ -18,6 +19,8 @@ from taskmgr import AsyncTaskManager, get_task_manager
 class Services:
     manager: AsyncTaskManager
     tracker: SessionCallbackManager
+    #: Bytes of uploads each owner's unfinished tasks hold.
+    uploads: UploadQuota
     #: Removes the listeners this wiring added to the tracker.
     unwire: Callable[[], None]
     #: Full garbage collections off the script threads.
@@ -50,9 +53,11 @@ def _wired() -> Services:
     manager = get_task_manager()
     tracker = SessionCallbackManager.get_handler()
     store = get_store()
+    uploads = UploadQuota(limit_from_settings())
     removers = (
         reap_orphans(tracker, manager),
         live_sessions.follow(tracker),
+        manager.add_listener(uploads.on_snapshot),
         store.attach_manager(manager),
         store.attach_tracker(tracker),
     )
@@ -62,7 +67,7 @@ def _wired() -> Services:
         for remove in removers:
             remove()
 
-    return Services(manager, tracker, unwire, collector, store)
+    return Services(manager, tracker, uploads, unwire, collector, store)
 
 
 @st.cache_resource(show_spinner=False, on_release=ScheduledCollector.stop)

@@ -6,14 +6,16 @@ a refresh), so each page runs the same ``initialize()``/``loop()`` prelude.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 import streamlit as st
 
 from app.services import services
 from sessions import current_session_is_gone, owner_token
+from ui.markdown_text import literal
 
 _INITIALIZED = "initialized"
 _STATE = "app"
@@ -29,7 +31,8 @@ class Notice:
     text: str
 
     def show(self) -> None:
-        getattr(st, self.tone)(self.text)
+        """As text: a notice may quote what the user typed or uploaded."""
+        getattr(st, self.tone)(literal(self.text))
 
 
 @dataclass
@@ -55,10 +58,25 @@ class UserState:
 
     @property
     def zone(self) -> ZoneInfo:
-        try:
-            return ZoneInfo(self.timezone or "UTC")
-        except (ZoneInfoNotFoundError, ValueError):
-            return ZoneInfo("UTC")
+        """The browser's zone if the zone database has it, else UTC (the browser says
+        what it likes: ``America``, a path, 5,000 characters)."""
+        return ZoneInfo(known_zone(self.timezone) or "UTC")
+
+
+#: Longer than any name in the zone database.
+_MAX_ZONE_NAME = 64
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def known_zone(name: object) -> str | None:
+    """``name`` if it is a zone of the zone database, else None."""
+    if isinstance(name, str) and len(name) <= _MAX_ZONE_NAME and name in _zone_names():
+        return name
+    return None
 
 
 def initialize() -> None:

@@ -13,6 +13,8 @@ import threading
 from collections.abc import MutableMapping
 from typing import Any
 
+from sessions.runtime import outside_script_runs
+
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
@@ -40,7 +42,8 @@ def write(key: str, value: Any) -> None:
     store = _backend()
     _local[key] = value
     if store is not _local:
-        store[key] = value
+        with outside_script_runs():  # the tracker's thread publishes, by design
+            store[key] = value
 
 
 def is_pushed() -> bool:

@@ -23,6 +23,7 @@ from jobs import JobParamError
 from taskmgr import AsyncTaskManager, ManagerClosed, QueueFull, TaskSnapshot, TaskStatus
 from ui import StreamlitOutput
 from ui.format import format_percent
+from ui.markdown_text import literal
 
 #: Finished tasks shown under the unfinished ones, newest first.
 MAX_FINISHED_SHOWN = 10
@@ -72,7 +73,7 @@ def task_card(task: TaskSnapshot, owner: str, *, live: LiveState | None = None) 
     """
     with st.container(border=True, key=f"task-{task.id}"):
         title, action = st.columns([5, 1], vertical_alignment="center")
-        title.markdown(f"**{tasks.task_title(task)}**")
+        title.markdown(f"**{literal(tasks.task_title(task))}**")
         if not task.is_final:
             action.button(
                 "Cancel",

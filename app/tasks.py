@@ -62,15 +62,26 @@ def new_task_id(job_key: str, tasks: Iterable[TaskSnapshot]) -> str:
 def start_job(job: Job, raw: Mapping[str, Any], owner: str) -> TaskSnapshot:
     """Validate the raw form values and queue the job.
 
-    Raises ``JobParamError`` for bad input and ``QueueFull`` / ``ManagerClosed``
-    when the pool refuses the task.
+    Raises ``JobParamError`` for bad input, ``UploadQuotaExceeded`` when the owner's
+    unfinished tasks hold too many bytes of uploads, and ``QueueFull`` /
+    ``ManagerClosed`` when the pool refuses the task.
     """
     params = job.validate(raw)
     wired = services()
     task_id = new_task_id(job.key, own_tasks(owner))
-    task = wired.manager.submit(task_id, job.fn, params, owner=owner, name=job.key)
+    wired.uploads.take(owner, task_id, upload_bytes(params))
+    try:
+        task = wired.manager.submit(task_id, job.fn, params, owner=owner, name=job.key)
+    except BaseException:
+        wired.uploads.give_back(owner, task_id)
+        raise
     wired.store.record_params(owner, task_id, job.key, params)
     return task
+
+
+def upload_bytes(params: Mapping[str, Any]) -> int:
+    """The bytes of uploaded files among a task's parameters."""
+    return sum(len(value) for value in params.values() if isinstance(value, (bytes, bytearray)))
 
 
 def cancel_task(owner: str, task_id: str) -> bool:

@@ -88,11 +88,12 @@ class CpuResult:
 
 
 def owner_of(session: WsSession) -> str:
-    for part in session.query_string.split("&"):
-        key, _, value = part.partition("=")
+    """The owner the tracker app shows (``owner=...``): a client without cookies has its own."""
+    for text in session.texts:
+        key, _, value = text.partition("=")
         if key == "owner":
             return value
-    raise AssertionError(f"no owner in {session.query_string!r}")
+    raise AssertionError(f"no owner shown by the session: {session.texts!r}")
 
 
 def read_stats(stats_session: WsSession) -> dict[str, Any]:

@@ -75,7 +75,7 @@ JOB = Job(
             "steps",
             "Steps",
             "int",
-            20,
+            120,
             minimum=1,
             maximum=10_000,
             help="How many items to process.",

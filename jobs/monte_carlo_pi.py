@@ -9,7 +9,11 @@ from jobs.pacing import ReportThrottle
 from jobs.spec import Job, Param
 from taskmgr import TaskContext
 
-#: The chart keeps at most this many points; older ones are thinned out evenly.
+#: The chart keeps a point each time the count of points drawn has grown by this factor
+#: (and always the latest): the fast-moving start and the long settled tail both show, as
+#: they were, in a few hundred points whatever the run's length.
+GROWTH = 1.04
+#: At most this many points on the chart (1,000 to 1,000,000,000 points at GROWTH: 353).
 MAX_POINTS = 400
 
 
@@ -19,7 +23,9 @@ def estimate_pi(ctx: TaskContext, *, samples: int, batch: int, seed: int) -> dic
 
     rng = np.random.default_rng(seed)
     throttle = ReportThrottle()
+    kept: list[dict[str, float]] = []
     series: list[dict[str, float]] = []
+    next_mark = 0.0
     done = inside = 0
     while done < samples:
         size = min(batch, samples - done)
@@ -27,9 +33,11 @@ def estimate_pi(ctx: TaskContext, *, samples: int, batch: int, seed: int) -> dic
         y = rng.random(size)
         inside += int(np.count_nonzero(x * x + y * y <= 1.0))
         done += size
-        series.append({"x": done, "y": 4.0 * inside / done})
-        if len(series) > MAX_POINTS:
-            series = _thinned(series)
+        latest = {"x": done, "y": 4.0 * inside / done}
+        if done >= next_mark and len(kept) < MAX_POINTS - 1:
+            kept.append(latest)
+            next_mark = done * GROWTH
+        series = kept if kept[-1] is latest else [*kept, latest]
         if done == samples or throttle.due():
             summary = _summary(series, done, inside)
             ctx.report(
@@ -40,14 +48,6 @@ def estimate_pi(ctx: TaskContext, *, samples: int, batch: int, seed: int) -> dic
         else:
             ctx.check()
     return _summary(series, done, inside)
-
-
-def _thinned(series: list[dict[str, float]]) -> list[dict[str, float]]:
-    """Every other point, always keeping the latest one."""
-    kept = series[::2]
-    if kept[-1] is not series[-1]:
-        kept.append(series[-1])
-    return kept
 
 
 def _summary(series: list[dict[str, float]], done: int, inside: int) -> dict[str, Any]:
@@ -80,7 +80,7 @@ JOB = Job(
             "samples",
             "Points to draw",
             "int",
-            2_000_000,
+            1_000_000_000,
             minimum=1,
             maximum=1_000_000_000,
             help="More points give a closer estimate; the error shrinks like 1/sqrt(points).",
@@ -89,7 +89,7 @@ JOB = Job(
             "batch",
             "Points per batch",
             "int",
-            100_000,
+            1_000_000,
             minimum=1_000,
             maximum=1_000_000,
             help="Points drawn at once; each batch adds one point to the chart.",

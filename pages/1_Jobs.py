@@ -7,25 +7,27 @@ import streamlit as st
 from app import session
 from app.job_forms import render_form
 from app.layout import page_header
+from app.page_icon import PAGE_ICON
 from app.task_view import render_own_tasks
 from jobs import JOBS
 
-st.set_page_config(
-    page_title="Jobs · streamlit-taskpool", page_icon=":material/hourglass_top:", layout="wide"
-)
+st.set_page_config(page_title="Jobs · streamlit-taskpool", page_icon=PAGE_ICON, layout="wide")
 user = session.enter_page()
 page_header(user)
 
 st.title("Jobs")
 st.caption(
     "Each job runs in the background: start several, keep working, come back later. "
-    "They stay yours across page switches and refreshes of this tab."
+    "They stay yours across page switches, refreshes and tabs of this browser."
 )
 
 start_col, tasks_col = st.columns([9, 11], gap="large")
 with start_col:
     st.subheader("Start a job")
-    for tab, job in zip(st.tabs([job.title for job in JOBS.values()]), JOBS.values(), strict=True):
+    # Keyed and stateful, so the selection survives redraws that add or remove elements
+    # above it (a broadcast banner, a notice).
+    tabs = st.tabs([job.title for job in JOBS.values()], key="job-tabs", on_change="rerun")
+    for tab, job in zip(tabs, JOBS.values(), strict=True):
         with tab, st.container(key=f"job-{job.key}"):
             st.markdown(job.description)
             render_form(job)

@@ -1,27 +1,47 @@
-"""Owner tokens: one stable, unguessable id per browser tab, kept in the URL.
+"""Owner tokens: who a script run's tasks belong to, bound to the browser, never to a link.
 
-A page reload is a new Streamlit session with an empty ``st.session_state``,
-but the URL survives it. Tasks owned by the token are therefore found again
-after F5, and the reaper cancels them only once no session of the tab is left.
-Whoever has the URL has the token: a copied link (or a duplicated tab) shares
-the owner's tasks, like any capability URL.
+The owner is, in order:
+
+- the signed-in user (``st.user``, when Streamlit authentication is configured), the same
+  on every tab and device;
+- else this browser: a hash of the secret in the cookie Streamlit's server issues to every
+  browser (its XSRF cookie; see ``sessions.runtime.browser_secret``). Every tab and every
+  refresh of the browser sends it, a copied link does not, and a client cannot choose
+  someone else's without knowing it;
+- else (a server without that cookie: XSRF protection turned off, or a test harness) this
+  session alone: a random token kept in ``st.session_state``, which a refresh loses.
+
+Nothing in the URL is trusted: an ``?owner=`` parameter (what earlier versions used) is
+removed, so old links neither hand over nor fixate an owner.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
 import secrets
+from collections.abc import Mapping
 from typing import Final
 
-#: The query-string parameter that carries the token.
+from sessions import runtime
+
+logger = logging.getLogger(__name__)
+
+#: The query-string parameter that carried the token before; now removed when present.
 OWNER_PARAM: Final = "owner"
 
 _STATE_KEY: Final = "_sessions_owner_token"
-_TOKEN_SHAPE: Final = re.compile(r"[A-Za-z0-9_-]{16,128}")
+_TOKEN_SHAPE: Final = re.compile(r"[A-Za-z0-9_:-]{16,128}")
+#: Prefixes that say what an owner stands for (the Admin page shows them).
+USER_PREFIX: Final = "user:"
+BROWSER_PREFIX: Final = "browser:"
+SESSION_PREFIX: Final = "session:"
+_warned_without_cookie = False
 
 
 def new_owner_token() -> str:
-    """A fresh token: 128 random bits, URL-safe."""
+    """A fresh random token: 128 bits, URL-safe."""
     return secrets.token_urlsafe(16)
 
 
@@ -29,21 +49,69 @@ def is_owner_token(value: object) -> bool:
     return isinstance(value, str) and _TOKEN_SHAPE.fullmatch(value) is not None
 
 
-def owner_token() -> str:
-    """This tab's token, from a script run; puts it in the URL if it is not there.
+def owner_for_user(user: Mapping[str, object]) -> str | None:
+    """The owner of a signed-in ``st.user``; None when nobody is signed in."""
+    if user.get("is_logged_in") is not True:
+        return None
+    subject = user.get("sub") or user.get("email")
+    if not isinstance(subject, str) or not subject:
+        return None
+    issuer = user.get("iss")
+    return USER_PREFIX + _digest(f"{issuer if isinstance(issuer, str) else ''}\0{subject}")
 
-    Stable within a session (``st.session_state``), taken from the URL by the
-    first run of a reloaded tab, and new for a new tab. A malformed value in the
-    URL is replaced, never trusted.
+
+def owner_for_browser(secret: bytes) -> str:
+    """The owner of a browser, from the secret its cookie holds (the secret is not shown)."""
+    return BROWSER_PREFIX + _digest(secret)
+
+
+def owner_token() -> str:
+    """The owner of this script run's tasks: the signed-in user, else this browser.
+
+    Stable for the session; the same for every tab and refresh of a browser. Any
+    ``?owner=`` in the URL is dropped, never trusted.
     """
     import streamlit as st
 
-    token = st.session_state.get(_STATE_KEY)
-    if not is_owner_token(token):
-        from_url = st.query_params.get(OWNER_PARAM)
-        token = from_url if is_owner_token(from_url) else new_owner_token()
-        st.session_state[_STATE_KEY] = token
-    assert isinstance(token, str)
-    if st.query_params.get(OWNER_PARAM) != token:
-        st.query_params[OWNER_PARAM] = token
+    if OWNER_PARAM in st.query_params:
+        del st.query_params[OWNER_PARAM]
+    token = owner_for_user(_signed_in_user())
+    if token is None:
+        secret = runtime.browser_secret()
+        token = owner_for_browser(secret) if secret is not None else None
+    if token is None:
+        _warn_without_cookie()
+        kept = st.session_state.get(_STATE_KEY)
+        token = kept if isinstance(kept, str) and _is_session_token(kept) else None
+        token = token or SESSION_PREFIX + new_owner_token()
+    st.session_state[_STATE_KEY] = token
     return token
+
+
+def _signed_in_user() -> Mapping[str, object]:
+    import streamlit as st
+
+    try:
+        return st.user.to_dict()
+    except Exception:  # no script run context, or no auth configured in an odd way
+        return {}
+
+
+def _is_session_token(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(SESSION_PREFIX) and is_owner_token(value)
+
+
+def _digest(value: str | bytes) -> str:
+    data = value.encode("utf-8") if isinstance(value, str) else value
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def _warn_without_cookie() -> None:
+    global _warned_without_cookie
+    if _warned_without_cookie:
+        return
+    _warned_without_cookie = True
+    logger.info(
+        "sessions: this browser sent no server-issued cookie (is server.enableXsrfProtection "
+        "off?); tasks belong to the session and a refresh will not find them again"
+    )

@@ -18,11 +18,12 @@ it copies), and retries if a resize races it. Nothing here mutates the runtime.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, Final, NamedTuple, TypeAlias
@@ -290,9 +291,78 @@ def set_session_value(context: ScriptContext, key: str, value: object) -> None:
         _access_failed("write a session's state")
 
 
+#: The cookie Streamlit's server sets on every browser (XSRF protection, on by default).
+BROWSER_COOKIE: Final = "_streamlit_xsrf"
+#: Fewer secret bytes than this are not a server-issued token (Streamlit issues 16).
+_MIN_SECRET_BYTES: Final = 16
+
+
+def browser_secret() -> bytes | None:
+    """The secret in this browser's server-issued cookie, from a script run; None without one.
+
+    Streamlit's server gives every browser a random 16-byte token in its XSRF cookie (on
+    the health check the page makes as it loads) and keeps it on later responses; the
+    browser sends it with the websocket handshake, which ``st.context.cookies`` shows.
+    The cookie value is masked afresh on every response, so the token is unmasked here
+    (private format: ``2|mask|masked token|timestamp``).
+    """
+    try:
+        raw = st.context.cookies.get(BROWSER_COOKIE)
+    except Exception:
+        _access_failed("read the browser's cookies")
+        return None
+    return secret_from_cookie(raw) if isinstance(raw, str) and raw else None
+
+
+def secret_from_cookie(raw: str) -> bytes | None:
+    """The token inside a value of Streamlit's XSRF cookie; None when it holds none."""
+    try:
+        from streamlit.web.server.starlette.starlette_app_utils import (
+            decode_xsrf_token_string,
+        )
+
+        token, _ = decode_xsrf_token_string(raw)
+    except Exception:
+        _access_failed("decode the browser's XSRF cookie")
+        return None
+    if not isinstance(token, bytes) or len(token) < _MIN_SECRET_BYTES:
+        return None
+    return token
+
+
 def current_context() -> ScriptContext | None:
     """The script context of the calling thread (a script run), or None in bare mode."""
     return get_script_run_ctx(suppress_warning=True)
+
+
+class _QuietThreads(logging.Filter):
+    """Drops Streamlit's "missing ScriptRunContext" warning on threads that asked for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(self.local, "quiet", False):
+            return True
+        return "missing ScriptRunContext" not in record.getMessage()
+
+
+_quiet_threads = _QuietThreads()
+logging.getLogger(script_run_context.__name__).addFilter(_quiet_threads)
+
+
+@contextlib.contextmanager
+def outside_script_runs() -> Iterator[None]:
+    """For code that uses ``st`` APIs from a background thread on purpose (a write to
+    server-state, which reruns the pages that read it): Streamlit's warning that the thread
+    has no script run context says nothing there, and would fill the log."""
+    previous = getattr(_quiet_threads.local, "quiet", False)
+    _quiet_threads.local.quiet = True
+    try:
+        yield
+    finally:
+        _quiet_threads.local.quiet = previous
 
 
 def current_session_is_gone() -> bool:

@@ -35,8 +35,17 @@ class CombiningLock(Generic[Item]):
         return self._lock.acquire(blocking, timeout)
 
     def release(self) -> None:
-        """Let the lock go, then settle what was handed in while it was taken."""
-        self._lock.release()
+        """Settle what was handed in while the lock was taken, then let it go.
+
+        Settling before letting go means a thread waiting for the lock finds every item
+        handed in before this release already settled (a cancel then sees the task
+        final, not still running); an item handed in during the settle is settled
+        after the release, by this thread or the next holder.
+        """
+        try:
+            self._settle_locked()
+        finally:
+            self._lock.release()
         self._settle_if_free()
 
     __enter__ = acquire
@@ -57,9 +66,15 @@ class CombiningLock(Generic[Item]):
         handed_in = self._handed_in
         while handed_in and self._lock.acquire(blocking=False):
             try:
-                items = []
-                while handed_in:  # one popleft at a time: a hand_in may append meanwhile
-                    items.append(handed_in.popleft())
-                self._settle(items)
+                self._settle_locked()
             finally:
                 self._lock.release()
+
+    def _settle_locked(self) -> None:
+        handed_in = self._handed_in
+        if not handed_in:
+            return
+        items = []
+        while handed_in:  # one popleft at a time: a hand_in may append meanwhile
+            items.append(handed_in.popleft())
+        self._settle(items)

@@ -125,17 +125,24 @@ class AsyncTaskManager:
         backend: str | None = None,
         runner: TaskRunner | None = None,
         async_runner: CoroutineRunner | None = None,
+        max_queued: int | None = None,
     ) -> None:
         _require_positive_int("max_workers", max_workers)
         _require_positive_int("max_queued_per_owner", max_queued_per_owner)
         if max_running_per_owner is not None:
             _require_positive_int("max_running_per_owner", max_running_per_owner)
+        if max_queued is not None:
+            _require_positive_int("max_queued", max_queued)
         _require_positive_number("result_ttl_s", result_ttl_s)
         _require_positive_int("max_results", max_results)
         _require_positive_int("max_async", max_async)
         self.max_workers = max_workers
         self.max_queued_per_owner = max_queued_per_owner
         self.max_running_per_owner = max_running_per_owner
+        #: Workers kept for owners with nothing running, when owners are not capped.
+        self.reserve = default_reserve(max_workers) if max_running_per_owner is None else 0
+        #: Tasks queued across all owners at most (None: only the per-owner cap).
+        self.max_queued = max_queued
         self.result_ttl_s = result_ttl_s
         self.max_results = max_results
         self.max_async = max_async
@@ -165,8 +172,10 @@ class AsyncTaskManager:
         self._running: set[TaskRecord] = set()
         self._running_per_owner: dict[Owner, int] = {}
         self._idle: list[_Worker] = []
-        # None when owners are uncapped: the queue then skips a call per dispatch.
-        self._may_serve = self._under_cap if max_running_per_owner is not None else None
+        # None when owners are neither capped nor held to a reserve: the queue then skips
+        # a call per dispatch.
+        limited = max_running_per_owner is not None or self.reserve > 0
+        self._may_serve = self._under_cap if limited else None
         self._joiners = 0
         self._version = 0
         self._closed = False
@@ -240,6 +249,13 @@ class AsyncTaskManager:
                     f"{queued} tasks are already queued for this owner "
                     f"(max_queued_per_owner={self.max_queued_per_owner}); "
                     "wait for some to start or cancel them"
+                )
+            waiting = len(self._queue) + len(self._async.queue)
+            waiting -= old is not None and old.status is TaskStatus.INIT
+            if self.max_queued is not None and waiting >= self.max_queued:
+                raise QueueFull(
+                    f"the server already has {waiting} tasks waiting "
+                    f"(max_queued={self.max_queued}); try again in a while"
                 )
             if old is not None:
                 self._replace_locked(old)
@@ -631,15 +647,16 @@ class AsyncTaskManager:
 
     # -- state changes (all under the lock) -------------------------------------------
 
-    def _wait_for_change_locked(self, timeout: float | None) -> None:
+    def _wait_for_change_locked(self, timeout: float | None) -> bool:
         """Wait until a task becomes final; finishing tasks notify only while someone waits.
 
         The wait lets the lock go through ``CombiningLock.release``, which settles what
         workers handed in meanwhile (and so notifies this very waiter if one ended).
+        False when the timeout passed without a change.
         """
         self._joiners += 1
         try:
-            self._changed.wait(timeout)
+            return self._changed.wait(timeout)
         finally:
             self._joiners -= 1
 
@@ -648,8 +665,12 @@ class AsyncTaskManager:
         return self._version
 
     def _under_cap(self, owner: Owner) -> bool:
+        """May ``owner`` take a free worker now? Its cap, else the reserve, decides."""
+        running = self._running_per_owner.get(owner, 0)
         cap = self.max_running_per_owner
-        return cap is None or self._running_per_owner.get(owner, 0) < cap
+        if cap is not None:
+            return running < cap
+        return running == 0 or self.max_workers - len(self._running) > self.reserve
 
     def _dispatch_locked(self, events: list[TaskSnapshot]) -> None:
         """Hand queued tasks to free workers, in fair order."""
@@ -858,6 +879,13 @@ class AsyncTaskManager:
                     listener(snapshot)
                 except BaseException:  # Streamlit's StopException is one: keep the worker
                     logger.exception("task listener %r failed; it stays registered", listener)
+
+
+def default_reserve(max_workers: int) -> int:
+    """Workers an uncapped pool keeps for owners with nothing running: a quarter, and at
+    least one when there are two or more, so a newcomer's task starts at once however long
+    another owner's queue is."""
+    return 0 if max_workers < 2 else max(1, max_workers // 4)
 
 
 def _label(record: TaskRecord, limit: int = 200) -> str:

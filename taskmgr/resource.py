@@ -7,6 +7,9 @@ import streamlit as st
 from taskmgr.manager import AsyncTaskManager
 from taskmgr.settings import positive_float, positive_int, read_setting
 
+#: Tasks waiting across all owners at most, unless ``TASKMGR_MAX_QUEUED`` says otherwise.
+DEFAULT_MAX_QUEUED = 1000
+
 
 def manager_from_settings() -> AsyncTaskManager:
     """A manager configured by ``TASKMGR_*`` environment variables or secrets."""
@@ -18,6 +21,7 @@ def manager_from_settings() -> AsyncTaskManager:
         result_ttl_s=read_setting("TASKMGR_RESULT_TTL_S", 3600.0, positive_float),
         max_results=read_setting("TASKMGR_MAX_RESULTS", 10_000, positive_int),
         max_async=read_setting("TASKMGR_MAX_ASYNC", 100, positive_int),
+        max_queued=read_setting("TASKMGR_MAX_QUEUED", DEFAULT_MAX_QUEUED, positive_int),
         backend=read_setting("TASKMGR_BACKEND", "threads", str),
     )
 

@@ -45,7 +45,7 @@ def test_list_shows_every_job_and_its_parameters() -> None:
             assert param.name in done.stdout
             assert param.range_text() in done.stdout
     assert "1 to 1,000,000,000" in done.stdout  # samples: the range column
-    assert "2,000,000" in done.stdout  # samples: the default column
+    assert "1,000,000,000" in done.stdout  # samples: the default column
 
 
 def test_run_with_json_prints_the_outcome() -> None:

@@ -22,6 +22,7 @@ from ui.format import (
     table_columns,
 )
 from ui.live_view import LIVE_POINTS, LIVE_ROWS, ViewCache, column_table, downsample, tail_rows
+from ui.markdown_text import literal
 from ui.output import ChartData
 
 
@@ -136,12 +137,12 @@ class StreamlitOutput:
         else:
             value = snapshot.progress if snapshot.progress is not None else 0.0
         with self._place():
-            st.progress(min(1.0, max(0.0, value)), text=describe_status(snapshot))
+            st.progress(min(1.0, max(0.0, value)), text=literal(describe_status(snapshot)))
 
     def table(self, rows: Sequence[Mapping[str, Any]], title: str | None = None) -> None:
         with self._place():
             if title:
-                st.markdown(f"**{title}**")
+                st.markdown(f"**{literal(title)}**")
             if not rows:
                 st.caption("No rows yet.")
                 return
@@ -153,7 +154,7 @@ class StreamlitOutput:
         summary = chart_summary(series)
         with self._place():
             if title:
-                st.markdown(f"**{title}**")
+                st.markdown(f"**{literal(title)}**")
             if x_values and lines:
                 data, spec = _line_chart(x_key, x_values, lines, x_label, y_label)
                 st.vega_lite_chart(data, spec)
@@ -161,7 +162,9 @@ class StreamlitOutput:
                 st.caption("No points yet.")
             if summary:
                 st.caption(
-                    " · ".join(f"{key}: {format_cell(value)}" for key, value in summary.items())
+                    literal(
+                        " · ".join(f"{key}: {format_cell(value)}" for key, value in summary.items())
+                    )
                 )
 
     def data(self, value: Any, title: str | None = None) -> None:
@@ -173,8 +176,8 @@ class StreamlitOutput:
         elif shape in ("text", "value"):
             with self._place():
                 if title:
-                    st.markdown(f"**{title}**")
-                st.markdown(value if shape == "text" else format_cell(value))
+                    st.markdown(f"**{literal(title)}**")
+                st.markdown(literal(value if shape == "text" else format_cell(value)))
 
     def live_data(self, snapshot: TaskSnapshot) -> None:
         """A running task's partial result, bounded (ui.live_view), prepared once per version."""
@@ -195,7 +198,7 @@ class StreamlitOutput:
                 else:
                     st.caption("No points yet.")
                 if chart.summary:
-                    st.caption(chart.summary)
+                    st.caption(literal(chart.summary))
         else:
             self.data(value)
 
@@ -208,11 +211,11 @@ class StreamlitOutput:
         tone = status_tone(snapshot.status)
         with self._place():
             if tone == "success":
-                st.success(line)
+                st.success(literal(line))
             elif tone == "error":
-                st.error(line)
+                st.error(literal(line))
             else:
-                st.warning(line)
+                st.warning(literal(line))
             if tone == "error" and self.show_traceback and snapshot.traceback:
                 st.expander("Traceback").code(snapshot.traceback, language=None)
         if snapshot.status is TaskStatus.SUCCESS:
@@ -222,8 +225,8 @@ class StreamlitOutput:
 
     def error(self, text: str) -> None:
         with self._place():
-            st.error(text)
+            st.error(literal(text))
 
     def info(self, text: str) -> None:
         with self._place():
-            st.info(text)
+            st.info(literal(text))

@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
@@ -22,7 +21,8 @@ from streamlit.testing.v1 import AppTest
 from app import admin_view, broadcast
 from app.services import services
 from app.session import UserState
-from sessions import OWNER_PARAM
+from sessions import runtime
+from sessions.owner import owner_for_browser
 from taskmgr import TaskSnapshot, TaskStatus
 from tests.support.fixtures import ServerFactory
 from tests.support.server import StreamlitServer
@@ -129,6 +129,8 @@ def screenshot_path(name: str) -> Path:
 LONG_BATCH = {"Steps": "2000", "Seconds per step": "0.05"}
 LONG_PI = {"Points to draw": "1000000000", "Points per batch": "1000"}
 SHORT_BATCH = {"Steps": "3", "Seconds per step": "0.05"}
+#: The CSV job at full speed (its default pause makes the sample take about 20 s).
+QUICK_CSV = {"Pause per chunk (seconds)": "0"}
 
 JOB_TABS = {
     "csv_profile": "Profile a CSV file",
@@ -194,10 +196,14 @@ def status_line(card: Locator) -> Locator:
     return card.locator('[data-testid="stProgress"], [data-testid="stAlert"]').first
 
 
-def owner_in_url(page: Page) -> str:
-    owner = parse_qs(urlsplit(page.url).query).get(OWNER_PARAM, [""])[0]
-    assert owner, f"no owner token in {page.url}"
-    return owner
+def owner_of_page(page: Page) -> str:
+    """The owner the server derives from the page's browser cookie (as the app does)."""
+    cookies = {cookie["name"]: cookie["value"] for cookie in page.context.cookies()}
+    raw = cookies.get(runtime.BROWSER_COOKIE)
+    assert raw, f"the browser holds no {runtime.BROWSER_COOKIE} cookie"
+    secret = runtime.secret_from_cookie(raw)
+    assert secret is not None
+    return owner_for_browser(secret)
 
 
 def no_traceback(page: Page) -> None:

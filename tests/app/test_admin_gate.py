@@ -106,3 +106,29 @@ def test_failure_message_says_how_long_to_wait() -> None:
 
     assert first.message == "Wrong password. You can try again in 1 second."
     assert second.message == "Wrong password. You can try again in 2 seconds."
+
+
+def test_failures_from_many_addresses_slow_everyone_down() -> None:
+    clock = FakeClock()
+    throttle = LoginThrottle(clock=clock, per_minute=5)
+    for n in range(5):
+        throttle.failed(f"10.0.0.{n}")
+        clock.now += 1.0
+
+    assert throttle.server_wait_s() == pytest.approx(55.0)  # the oldest leaves the minute
+    outcome = attempt_login("secret", "secret", "10.0.0.99", throttle)
+    assert not outcome.ok and "on this server" in outcome.message
+    clock.now += 55.0
+    assert throttle.server_wait_s() == 0.0
+    assert attempt_login("secret", "secret", "10.0.0.99", throttle).ok
+
+
+def test_settings_set_the_first_wait_and_the_server_wide_rate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ADMIN_LOGIN_WAIT_S", "5")
+    monkeypatch.setenv("ADMIN_LOGIN_FAILURES_PER_MINUTE", "7")
+    throttle = LoginThrottle.from_settings()
+
+    assert throttle.failed("10.0.0.1") == 5.0
+    assert throttle._per_minute == 7

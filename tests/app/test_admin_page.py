@@ -7,6 +7,7 @@ import threading
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app.admin_tables import owner_label
 from app.services import services
 from taskmgr import TaskContext, TaskStatus
 from tests.app.conftest import ADMIN_PAGE, AppFactory, owner_of, texts
@@ -115,12 +116,12 @@ def test_panel_lists_every_owners_tasks(make_app: AppFactory) -> None:
         start_waiting(owner_of(user), f"batch_steps-{n + 1}")
     at = log_in(make_app(ADMIN_PAGE, secrets={"ADMIN_PASSWORD": PASSWORD}).run())
 
-    [_sessions, tasks_table, queue, *_store_tables] = at.table  # the store's follow
+    [_limits, _sessions, tasks_table, queue, *_store_tables] = at.table  # the store's follow
     tasks = tasks_table.value
     listed = set(zip(tasks["Task"], tasks["Owner"], strict=True))  # ids repeat across owners
-    assert ("batch_steps-1", owner_of(users[0])[:8] + "…") in listed
-    assert ("batch_steps-2", owner_of(users[1])[:8] + "…") in listed
-    assert set(queue.value["Owner"]) >= {owner_of(u)[:8] + "…" for u in users}
+    assert ("batch_steps-1", owner_label(owner_of(users[0]))) in listed
+    assert ("batch_steps-2", owner_label(owner_of(users[1]))) in listed
+    assert set(queue.value["Owner"]) >= {owner_label(owner_of(u)) for u in users}
 
 
 def test_cancel_task_action(make_app: AppFactory) -> None:

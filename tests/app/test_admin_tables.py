@@ -7,13 +7,16 @@ from datetime import UTC
 from typing import Any
 
 from app.admin_tables import (
+    admin_order,
     ago,
     browser_name,
     loop_text,
+    page_of,
     queue_rows,
     session_rows,
     short,
     task_counts,
+    task_label,
     task_rows,
 )
 from sessions import SessionInfo, SessionState
@@ -110,12 +113,14 @@ def test_session_rows() -> None:
 
 def test_task_rows_put_unfinished_first() -> None:
     rows = task_rows(
-        [
-            snapshot("old-done", "o", TaskStatus.SUCCESS, started_at=1.0, finished_at=5.0),
-            snapshot("running", "o", TaskStatus.IN_PROGRESS, progress=0.42, started_at=2.0),
-            snapshot("queued", "o", TaskStatus.INIT, submitted_at=3.0, queue_position=2),
-            snapshot("new-done", "o", TaskStatus.ERROR, started_at=1.0, finished_at=9.0),
-        ],
+        admin_order(
+            [
+                snapshot("old-done", "o", TaskStatus.SUCCESS, started_at=1.0, finished_at=5.0),
+                snapshot("running", "o", TaskStatus.IN_PROGRESS, progress=0.42, started_at=2.0),
+                snapshot("queued", "o", TaskStatus.INIT, submitted_at=3.0, queue_position=2),
+                snapshot("new-done", "o", TaskStatus.ERROR, started_at=1.0, finished_at=9.0),
+            ]
+        ),
         UTC,
     )
 
@@ -125,6 +130,21 @@ def test_task_rows_put_unfinished_first() -> None:
     assert rows[1]["Elapsed"] == "—"
     assert rows[3]["Progress"] == "100%"
     assert rows[3]["Elapsed"] == "4.0 s"
+    assert rows[0]["Job"] == "Batch of slow steps"
+    assert rows[0]["Message"] == "—"
+
+
+def test_long_task_lists_come_in_pages() -> None:
+    items = list(range(120))
+    assert page_of(items, 1) == (list(range(50)), 3)
+    assert page_of(items, 3) == (list(range(100, 120)), 3)
+    assert page_of(items, 99) == (list(range(100, 120)), 3)  # past the end: the last page
+    assert page_of([], 1) == ([], 1)
+
+
+def test_a_task_is_labelled_by_job_time_and_owner() -> None:
+    task = snapshot("batch_steps-7", "browser:1f3a9c0d77", TaskStatus.INIT, submitted_at=3723.0)
+    assert task_label(task, UTC) == "Batch of slow steps · 01:02:03 · browser 1f3a9c0d…"
 
 
 def test_queue_rows_busiest_owner_first() -> None:

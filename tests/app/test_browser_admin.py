@@ -5,17 +5,19 @@ Users and the operator are browser contexts of their own, against one real serve
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from app.admin_tables import short
+from app.admin_tables import owner_label
 from tests.app.conftest import (
     LONG_BATCH,
     LONG_PI,
     UserFactory,
     log_in_as_admin,
     open_page,
-    owner_in_url,
+    owner_of_page,
     screenshot_path,
     start_job,
     status_line,
@@ -36,12 +38,12 @@ def admin_page(new_user: UserFactory, server: StreamlitServer) -> Page:
 
 def session_row(admin: Page, user: Page) -> Locator:
     rows = admin.locator(".st-key-admin-sessions").get_by_role("row")
-    return rows.filter(has_text=short(owner_in_url(user)))
+    return rows.filter(has_text=owner_label(owner_of_page(user)))
 
 
 def task_row(admin: Page, user: Page, task_id: str) -> Locator:
     rows = admin.locator(".st-key-admin-tasks").get_by_role("row")
-    return rows.filter(has_text=short(owner_in_url(user))).filter(has_text=task_id)
+    return rows.filter(has_text=owner_label(owner_of_page(user))).filter(has_text=task_id)
 
 
 def test_admin_lists_both_sessions_and_their_tasks_and_updates_itself(
@@ -59,7 +61,7 @@ def test_admin_lists_both_sessions_and_their_tasks_and_updates_itself(
         expect(session_row(admin, user)).to_contain_text("Jobs")
         expect(session_row(admin, user)).to_contain_text("Headless Chrome")
         expect(task_row(admin, user, task_id)).to_contain_text("Running")
-    expect(admin.locator(".st-key-admin-queue")).to_contain_text(short(owner_in_url(alice)))
+    expect(admin.locator(".st-key-admin-queue")).to_contain_text(owner_label(owner_of_page(alice)))
 
     row = task_row(admin, alice, alices)
     first = row.inner_text()
@@ -90,8 +92,12 @@ def test_admin_cancels_a_users_task(new_user: UserFactory, app_server: Streamlit
     admin = admin_page(new_user, app_server)
     expect(task_row(admin, dave, task_id)).to_contain_text("Running")
 
-    admin.locator(".st-key-admin-task").get_by_role("combobox").click()
-    admin.get_by_role("option", name=f"{task_id} (owner {short(owner_in_url(dave))})").click()
+    owner = owner_label(owner_of_page(dave))
+    picker = admin.locator(".st-key-admin-task").get_by_role("combobox")
+    picker.click()
+    picker.press_sequentially(owner)  # typing filters the options (other tests' tasks too)
+    label = rf"^Batch of slow steps · \d\d:\d\d:\d\d · {re.escape(owner)}$"
+    admin.get_by_role("option", name=re.compile(label)).click()
     admin.get_by_role("button", name="Cancel task").click()
 
     expect(admin.get_by_text(f"Cancel requested for task {task_id}.")).to_be_visible()

@@ -15,6 +15,7 @@ from tests.app.conftest import (
     JOB_TABS,
     LONG_BATCH,
     LONG_PI,
+    QUICK_CSV,
     SHORT_BATCH,
     UserFactory,
     log_in_as_admin,
@@ -45,7 +46,7 @@ def test_each_user_sees_only_their_own_jobs(
     bob = open_page(new_user(), app_server, "Jobs", "Jobs")
 
     alices = start_job(alice, "batch_steps", LONG_BATCH)
-    bobs = start_job(bob, "csv_profile", {"Rows per chunk": "10"})
+    bobs = start_job(bob, "csv_profile", QUICK_CSV)
     bobs_next = start_job(bob, "batch_steps", LONG_BATCH)
 
     assert alices == bobs_next == "batch_steps-1"  # ids are per tab: no clash
@@ -130,7 +131,7 @@ def test_switching_pages_keeps_the_job_and_its_result(
 ) -> None:
     page = open_page(new_user(), app_server, "Jobs", "Jobs")
     running = start_job(page, "batch_steps", LONG_BATCH)
-    finished = start_job(page, "csv_profile")
+    finished = start_job(page, "csv_profile", QUICK_CSV)
     expect(status_line(task_card(page, finished))).to_contain_text("Done")
 
     page.get_by_test_id("stSidebar").get_by_role("link", name="Home").click()

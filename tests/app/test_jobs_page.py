@@ -44,7 +44,7 @@ def test_each_start_gets_a_new_task_id(make_app: AppFactory) -> None:
         ("batch_steps", "steps", "", "Steps: is empty; expected a whole number"),
         ("batch_steps", "steps", "-5", "Steps: must be at least 1, got -5"),
         ("batch_steps", "step_s", "nan", "Seconds per step: must be a finite number"),
-        ("batch_steps", "fail_at", "30", "Fail at step: step 30 is past the last step"),
+        ("batch_steps", "fail_at", "300", "Fail at step: step 300 is past the last step"),
         ("monte_carlo_pi", "samples", "99999999999999", "Points to draw: must be at most"),
         ("monte_carlo_pi", "batch", "lots", "Points per batch: expected a whole number"),
         ("monte_carlo_pi", "seed", "-1", "Random seed: must be at least 0"),

@@ -8,7 +8,7 @@ from sessions import OWNER_PARAM
 from tests.app.conftest import JOBS_PAGE, AppFactory, owner_of, texts
 
 
-def test_first_run_sets_up_state_and_puts_owner_token_in_url(make_app: AppFactory) -> None:
+def test_first_run_sets_up_state_and_an_owner_kept_out_of_the_url(make_app: AppFactory) -> None:
     at = make_app().run()
 
     assert not at.exception
@@ -16,7 +16,7 @@ def test_first_run_sets_up_state_and_puts_owner_token_in_url(make_app: AppFactor
     state = at.session_state["app"]
     assert isinstance(state, UserState)
     assert state.timezone == "Europe/Rome"
-    assert state.owner and at.query_params[OWNER_PARAM] == state.owner
+    assert state.owner and OWNER_PARAM not in at.query_params
 
 
 def test_state_is_set_up_once_per_session(make_app: AppFactory) -> None:
@@ -40,14 +40,28 @@ def test_page_waits_for_the_browser_time_zone(make_app: AppFactory) -> None:
     assert at.session_state["app"].timezone is None
 
 
-def test_refreshed_tab_keeps_its_owner_token(make_app: AppFactory) -> None:
+def test_an_owner_in_the_url_is_dropped_not_trusted(make_app: AppFactory) -> None:
     first = make_app().run()
-    refreshed = make_app()
-    refreshed.query_params[OWNER_PARAM] = owner_of(first)
+    follower = make_app()
+    follower.query_params[OWNER_PARAM] = owner_of(first)
 
-    refreshed.run()
+    follower.run()
 
-    assert owner_of(refreshed) == owner_of(first)
+    assert owner_of(follower) != owner_of(first)
+    assert OWNER_PARAM not in follower.query_params
+
+
+def test_a_signed_in_user_is_the_same_owner_on_every_device(make_app: AppFactory) -> None:
+    user = {"is_logged_in": True, "iss": "https://accounts.example", "sub": "ada-1815"}
+    laptop, phone, stranger = make_app(), make_app(), make_app()
+    laptop.user = dict(user)
+    phone.user = dict(user)
+    stranger.user = {**user, "sub": "charles-1791"}
+
+    owners = {owner_of(at.run()) for at in (laptop, phone)}
+
+    assert len(owners) == 1 and owners.pop().startswith("user:")
+    assert owner_of(stranger.run()) not in (owner_of(laptop), "")
 
 
 def test_a_page_opened_first_initializes_the_session(make_app: AppFactory) -> None:

@@ -74,9 +74,10 @@ def test_cancel_button_cancels_the_task(make_app: AppFactory) -> None:
 def test_queued_task_shows_its_place_in_line(make_app: AppFactory, blockers: list[str]) -> None:
     at = make_app(JOBS_PAGE).run()
     manager = services().manager
-    blockers.append("pool-filler")
+    # One owner per worker: a single owner would leave the reserve free for this one.
     for n in range(manager.stats().max_workers):
-        start_running("pool-filler", f"filler-{n}")
+        blockers.append(f"pool-filler-{n}")
+        start_running(f"pool-filler-{n}", f"filler-{n}")
 
     manager.submit("batch_steps-1", halfway_then_wait, owner=owner_of(at), name="batch_steps")
     at.run()

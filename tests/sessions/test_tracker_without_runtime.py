@@ -42,7 +42,7 @@ def test_register_session_works_without_a_runtime(app: AppTest) -> None:
 
     (info,) = tracker.live_sessions()
     assert info.session_id == fields["session"]
-    assert info.owner == fields["owner"] == app.query_params[OWNER_PARAM]
+    assert info.owner == fields["owner"] and OWNER_PARAM not in app.query_params
     assert info.state is SessionState.CONNECTED
     assert info.registered
     # Callbacks run on the tracker thread and reach this session's st.session_state.
@@ -73,18 +73,14 @@ def test_register_session_is_idempotent_across_reruns(app: AppTest) -> None:
     ]
 
 
-def test_owner_token_comes_from_the_url_and_malformed_ones_are_replaced(app: AppTest) -> None:
+def test_an_owner_token_in_the_url_is_never_taken(app: AppTest) -> None:
     token = new_owner_token()
     app.query_params[OWNER_PARAM] = token
     app.run()
-    assert shown(app)["owner"] == token
-
-    forged = AppTest.from_file(str(APP), default_timeout=30)
-    forged.query_params[OWNER_PARAM] = "x"
-    forged.run()
-    replaced = shown(forged)["owner"]
-    assert replaced != "x"
-    assert is_owner_token(replaced)
+    owner = shown(app)["owner"]
+    assert owner != token and token not in owner
+    assert is_owner_token(owner)
+    assert OWNER_PARAM not in app.query_params
 
 
 def test_register_outside_a_script_run_tracks_nothing() -> None:
@@ -106,16 +102,6 @@ def test_stop_ends_the_thread_and_can_be_called_twice() -> None:
     tracker.stop()
     assert tracker.stopped
     assert not thread.is_alive()
-
-
-def test_the_tick_costs_next_to_nothing_with_no_sessions() -> None:
-    tracker = SessionCallbackManager(heartbeat_interval_s=0.01, grace_s=0)
-    try:
-        wait_until(lambda: tracker.stats().ticks >= 20, message="20 ticks")
-    finally:
-        tracker.stop()
-    stats = tracker.stats()
-    assert stats.tick_cpu_s / stats.ticks < 0.001
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from tests.app.conftest import (
     VIEWPORT,
     log_in_as_admin,
     open_page,
-    owner_in_url,
+    owner_of_page,
     start_job,
     status_line,
     task_card,
@@ -92,12 +92,12 @@ def test_after_kill_9_results_stay_the_running_job_is_interrupted_and_inputs_res
     expect(status_line(task_card(page, short))).to_contain_text("Done")
     long = start_job(page, "batch_steps", LONG_BATCH)
     expect(status_line(task_card(page, long))).to_contain_text("Running")
-    owner = owner_in_url(page)
+    owner = owner_of_page(page)
     wait_until(lambda: stored_status(store, owner, long) is TaskStatus.IN_PROGRESS)
 
     kill_hard(first)
     second = start_server()
-    page.goto(f"{second.url}/Jobs?owner={owner}")
+    page.goto(f"{second.url}/Jobs")  # the browser's cookie carries the owner
     expect(page.get_by_role("heading", name="Jobs", exact=True)).to_be_visible()
 
     expect(status_line(task_card(page, short))).to_contain_text("Done")
@@ -125,7 +125,7 @@ def test_a_cancel_on_one_server_reaches_a_task_running_on_another(
     user = open_page(new_page(), runner, "Jobs", "Jobs")
     long = start_job(user, "batch_steps", LONG_BATCH)
     expect(status_line(task_card(user, long))).to_contain_text("Running")
-    owner = owner_in_url(user)
+    owner = owner_of_page(user)
     wait_until(lambda: stored_status(store, owner, long) is TaskStatus.IN_PROGRESS)
 
     admin = new_page()

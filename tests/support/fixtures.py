@@ -51,7 +51,10 @@ def streamlit_server_factory(
 def browser() -> Iterator[Browser]:
     """One headless Chromium for the whole run; tests open their own pages/contexts."""
     if not chromium_available():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
+        message = "Chromium is not installed (apt-get install chromium chromium-driver)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; ./main.sh test installs it when run as root")
+        pytest.skip(message)
     with sync_playwright() as playwright:
         chromium = launch_chromium(playwright)
         yield chromium

@@ -17,7 +17,9 @@ WAIT_S = 30.0  # generous: CI machines are shared and noisy
 
 @pytest.fixture
 def manager() -> Iterator[AsyncTaskManager]:
-    mgr = AsyncTaskManager(max_workers=2)
+    # No reserve (max_running_per_owner=max_workers): one owner may hold both workers, as
+    # most tests here need; test_reserve.py covers the default.
+    mgr = AsyncTaskManager(max_workers=2, max_running_per_owner=2)
     yield mgr
     mgr.shutdown(wait=True, cancel=True)
 

@@ -154,7 +154,9 @@ else:
     assert ctx is not None
     session_id = ctx.session_id
     marker = st.session_state.setdefault("marker", secrets.token_hex(4))
-    owner = owner_token()
+    # Tests share an owner between sessions by naming it (the app's own owners come from
+    # the browser's cookie, which this test client does not keep).
+    owner = params.get("owner") or owner_token()
     if params.get("register") != "0":
         raises = params.get("raise") == "1"
         log_beats = os.environ.get("TEST_LOG_HEARTBEATS", "1") == "1"
@@ -164,6 +166,7 @@ else:
             if log_beats
             else None,
             on_session_end=session_callback(log, "end", session_id, raises),
+            owner=owner,
         )
         log.write("registered", sid=registered, owner=owner, batch=params.get("batch"))
     manager = get_task_manager()
