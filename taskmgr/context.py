@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any, Protocol
 
 from taskmgr.errors import TaskCancelled
@@ -18,6 +18,8 @@ class _Publisher(Protocol):
     ) -> None: ...
 
     def _cancel_event(self, record: TaskRecord) -> threading.Event: ...
+
+    def _when_cancelled(self, record: TaskRecord, callback: Callable[[], None]) -> None: ...
 
 
 class TaskContext:
@@ -90,6 +92,11 @@ class TaskContext:
     def output(self, status: Any, data: Any) -> None:
         """streamlit-octostar-utils' form of ``report(data=data)``; ``status`` is ignored."""
         self.report(data=data)
+
+    def _when_cancelled(self, callback: Callable[[], None]) -> None:
+        """For a runner: call ``callback`` (cheap, thread-safe) once cancel is requested,
+        now if it already was."""
+        self._publisher._when_cancelled(self._record, callback)
 
 
 def _on_an_event_loop() -> bool:

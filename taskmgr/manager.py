@@ -32,7 +32,8 @@ from taskmgr.deadlines import DeadlineTimer
 from taskmgr.errors import ManagerClosed, QueueFull, TaskCancelled, UnknownTask
 from taskmgr.fair_queue import FairQueue
 from taskmgr.record import TaskRecord
-from taskmgr.runners import AsyncioRunner, CoroutineRunner, TaskRunner, ThreadPoolRunner
+from taskmgr.runners import AsyncioRunner, CoroutineRunner, TaskRunner
+from taskmgr.runners.backend import RemoteCall, Vet, make_runner
 from taskmgr.snapshot import ManagerStats, Owner, OwnerStats, TaskSnapshot
 from taskmgr.status import TaskStatus
 
@@ -121,6 +122,7 @@ class AsyncTaskManager:
         result_ttl_s: float = 3600,
         max_results: int = 10_000,
         max_async: int = 100,
+        backend: str | None = None,
         runner: TaskRunner | None = None,
         async_runner: CoroutineRunner | None = None,
         max_queued: int | None = None,
@@ -152,7 +154,10 @@ class AsyncTaskManager:
                 f"the runner has {runner.max_workers} workers but max_workers={max_workers}: "
                 "tasks would show IN_PROGRESS while they wait for a worker"
             )
-        self._runner: TaskRunner = runner or ThreadPoolRunner(max_workers)
+        self._runner: TaskRunner = runner or make_runner(backend, max_workers)
+        # A runner that runs tasks elsewhere (Dask) runs the function and vets submissions.
+        self._remote_call: RemoteCall | None = getattr(self._runner, "call", None)
+        self._vet: Vet | None = getattr(self._runner, "check", None)
         if async_runner is not None and async_runner.max_async < max_async:
             raise ValueError(
                 f"the coroutine runner takes {async_runner.max_async} tasks at once but "
@@ -228,6 +233,8 @@ class AsyncTaskManager:
         # Built before taking the lock: every microsecond under it is paid by all threads.
         record = TaskRecord(task_id, owner, label, fn, kwargs, timeout_s, time.time(), 0)
         is_async = record.is_async = is_coroutine_function(fn)
+        if self._vet is not None and not is_async:
+            self._vet(fn, kwargs)
         events: list[TaskSnapshot] = []
         with self._lock:
             if self._closed:
@@ -536,7 +543,10 @@ class AsyncTaskManager:
         if record.cancel_requested or fn is None or kwargs is None:
             return _CANCELLED
         try:
-            result = fn(TaskContext(self, record), **kwargs)
+            if self._remote_call is not None:
+                result = self._remote_call(fn, TaskContext(self, record), kwargs)
+            else:
+                result = fn(TaskContext(self, record), **kwargs)
             if type(result) is CoroutineType:
                 result.close()
                 raise TypeError(_RETURNED_A_COROUTINE)
@@ -616,6 +626,14 @@ class AsyncTaskManager:
         """TaskContext.cancel_event lands here: the event is made on first use."""
         with self._lock:
             return record.event()
+
+    def _when_cancelled(self, record: TaskRecord, callback: Callable[[], None]) -> None:
+        """TaskContext._when_cancelled lands here: a runner forwards cancels this way."""
+        with self._lock:
+            if record.cancel_requested:
+                callback()
+            elif not record.status.is_final:
+                record.on_cancel = callback
 
     def _on_timeout(self, record: TaskRecord) -> None:
         events: list[TaskSnapshot] = []
@@ -744,7 +762,7 @@ class AsyncTaskManager:
     ) -> None:
         record.move_to(status, self._next_version())
         record.finished_at = time.time()
-        record.fn = record.kwargs = None
+        record.fn = record.kwargs = record.on_cancel = None
         if self._is_visible(record):
             self._finished[(record.owner, record.task_id)] = record
         if self._joiners:

@@ -25,6 +25,7 @@ class TaskRecord:
         "kwargs",
         "message",
         "name",
+        "on_cancel",
         "owner",
         "progress",
         "published",
@@ -73,6 +74,8 @@ class TaskRecord:
         self.deadline: Deadline | None = None
         self.timed_out = False
         self.is_async = False  # an async def task: it runs on the manager's event loop
+        # Set by a runner that must forward a cancel elsewhere (a Dask worker); cheap.
+        self.on_cancel: Callable[[], None] | None = None
         #: The latest snapshot, replaced (never changed) with every change: lock-free reads.
         self.published: Any = None
 
@@ -81,6 +84,8 @@ class TaskRecord:
         self.cancel_requested = True
         if self.cancel_event is not None:
             self.cancel_event.set()
+        if self.on_cancel is not None:
+            self.on_cancel()
 
     def event(self) -> threading.Event:
         """Under the manager's lock: the task's cancel event, set if cancel was requested."""

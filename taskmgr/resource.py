@@ -22,6 +22,7 @@ def manager_from_settings() -> AsyncTaskManager:
         max_results=read_setting("TASKMGR_MAX_RESULTS", 10_000, positive_int),
         max_async=read_setting("TASKMGR_MAX_ASYNC", 100, positive_int),
         max_queued=read_setting("TASKMGR_MAX_QUEUED", DEFAULT_MAX_QUEUED, positive_int),
+        backend=read_setting("TASKMGR_BACKEND", "threads", str),
     )
 
 

@@ -9,10 +9,10 @@ import os
 import shutil
 import tempfile
 
-from tests.support.fixtures import browser, streamlit_server_factory
+from tests.support.fixtures import browser, dask_cluster, streamlit_server_factory
 
 _TEST_DATA = tempfile.mkdtemp(prefix="taskpool-tests-")
 atexit.register(shutil.rmtree, _TEST_DATA, True)
 os.environ["DATABASE_URL"] = f"sqlite:///{_TEST_DATA}/app.db"
 
-__all__ = ["browser", "streamlit_server_factory"]
+__all__ = ["browser", "dask_cluster", "streamlit_server_factory"]

@@ -60,6 +60,15 @@ def test_the_session_benchmark_prints_latencies_and_the_baseline_ratio() -> None
     assert re.search(r"^ +0 +none +\d+ +\d+ +\d+\.\d{3} +\d+\.\d{3}$", out, re.MULTILINE), out
 
 
+@pytest.mark.timeout(300)
+def test_the_backends_benchmark_prints_dask_beside_threads() -> None:
+    out = run_bench("bench/bench_backends.py", "--quick", timeout=280)
+    assert re.search(r"no-op throughput .* ratio \d+\.\d{3}x", out), out
+    assert re.search(r"submit-to-start median .* ratio [\d.]+x", out), out
+    assert re.search(r"cancel in ctx.sleep median .* dask \d+\.\d{4} +ratio [\d.]+x", out), out
+    assert re.search(r"CPU-bound jobs .* speed-up \d+\.\d\dx", out), out
+
+
 def test_the_store_benchmark_prints_every_ratio() -> None:
     out = run_bench("bench/bench_store.py", "--quick", timeout=100)
     for owners in (1, 50):

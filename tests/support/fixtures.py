@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.support.browser import chromium_available, launch_chromium
+from tests.support.dask_cluster import DaskCluster
 from tests.support.server import StreamlitServer
 
 ServerFactory = Callable[..., StreamlitServer]
@@ -58,3 +59,17 @@ def browser() -> Iterator[Browser]:
         chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskCluster]:
+    """One real Dask cluster (scheduler + two worker processes) for the whole run."""
+    from distributed import Client
+
+    cluster = DaskCluster(tmp_path_factory.mktemp("dask")).start()
+    try:
+        with Client(cluster.address, set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=120)
+        yield cluster
+    finally:
+        cluster.stop()
