@@ -38,6 +38,8 @@ class ScheduledCollector:
         self._runs = 0
         #: Objects found unreachable by the latest collection, and how long it took.
         self.last_collected = 0
+        #: Objects found unreachable by every collection so far.
+        self.total_collected = 0
         self.last_duration_s = 0.0
         self._thread = threading.Thread(target=self._run, name="scheduled-gc", daemon=True)
 
@@ -80,6 +82,7 @@ class ScheduledCollector:
                 collected = 0
             with self._changed:
                 self.last_collected = collected
+                self.total_collected += collected
                 self.last_duration_s = time.perf_counter() - started
                 self._runs += 1
                 self._changed.notify_all()

@@ -50,7 +50,7 @@ def test_cyclic_garbage_is_freed_by_the_schedule_alone() -> None:
         collector.stop()
         if was_enabled:
             gc.enable()
-    assert collector.last_collected >= 2
+    assert collector.total_collected >= 2  # a later, empty run may have reset last_collected
 
 
 def test_stop_ends_the_thread_between_collections() -> None:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 from app.services import services
-from sessions.owner import new_owner_token
+from sessions.owner import owner_for_user
 from store.records import WriteBatch
 from taskmgr import TaskStatus
 from tests.app.conftest import JOBS_PAGE, AppFactory, owner_of, snapshot, texts
+
+
+def signed_in_user() -> dict[str, object]:
+    """A user signed in with Streamlit auth: the one owner a new session of theirs gets."""
+    return {"is_logged_in": True, "iss": "https://id.example", "sub": uuid.uuid4().hex}
 
 
 def left_by_a_dead_process(owner: str, task_id: str, status: TaskStatus, **fields: object) -> None:
@@ -23,12 +29,14 @@ def left_by_a_dead_process(owner: str, task_id: str, status: TaskStatus, **field
 
 
 def test_an_interrupted_task_shows_its_last_progress_and_runs_again(make_app: AppFactory) -> None:
-    owner = new_owner_token()
+    user = signed_in_user()
+    owner = owner_for_user(user)
+    assert owner is not None
     left_by_a_dead_process(
         owner, "batch_steps-1", TaskStatus.IN_PROGRESS, progress=0.4, message="step 4/10 done"
     )
     at = make_app(JOBS_PAGE)
-    at.query_params["owner"] = owner
+    at.user = dict(user)
     at.run()
     assert owner_of(at) == owner
 
@@ -44,13 +52,15 @@ def test_an_interrupted_task_shows_its_last_progress_and_runs_again(make_app: Ap
 
 
 def test_a_result_finished_before_a_restart_is_still_shown(make_app: AppFactory) -> None:
-    owner = new_owner_token()
+    user = signed_in_user()
+    owner = owner_for_user(user)
+    assert owner is not None
     rows = [{"step": 1, "value": 1.5}]
     left_by_a_dead_process(
         owner, "batch_steps-7", TaskStatus.SUCCESS, result=rows, finished_at=time.time()
     )
     at = make_app(JOBS_PAGE)
-    at.query_params["owner"] = owner
+    at.user = dict(user)
     at.run()
 
     assert "**Batch of slow steps · batch_steps-7**" in texts(at.markdown)
@@ -58,14 +68,18 @@ def test_a_result_finished_before_a_restart_is_still_shown(make_app: AppFactory)
 
 
 def test_the_form_comes_back_with_the_last_inputs_after_a_refresh(make_app: AppFactory) -> None:
-    first = make_app(JOBS_PAGE).run()
+    user = signed_in_user()
+    first = make_app(JOBS_PAGE)
+    first.user = dict(user)
+    first.run()
     first.text_input(key="job-batch_steps-steps").set_value("3")
     first.text_input(key="job-batch_steps-step_s").set_value("0.02")
     first.button(key="start-batch_steps").click().run()
 
-    refreshed = make_app(JOBS_PAGE)  # a new session of the same tab (same owner in the URL)
-    refreshed.query_params["owner"] = owner_of(first)
+    refreshed = make_app(JOBS_PAGE)  # a new session of the same user
+    refreshed.user = dict(user)
     refreshed.run()
+    assert owner_of(refreshed) == owner_of(first)
 
     assert refreshed.text_input(key="job-batch_steps-steps").value == "3"
     assert refreshed.text_input(key="job-batch_steps-step_s").value == "0.02"

@@ -41,7 +41,7 @@ def quota(monkeypatch: pytest.MonkeyPatch) -> Iterator[UploadQuota]:
     release.clear()
     yield uploads
     release.set()
-    for owner in ("alice", "bob"):
+    for owner in ("alice", "bob", "carol"):
         services().manager.cancel_owner(owner)
 
 
@@ -60,13 +60,13 @@ def test_uploads_past_the_owners_limit_are_refused_with_the_numbers(quota: Uploa
 
 
 def test_a_finished_task_gives_its_bytes_back(quota: UploadQuota) -> None:
-    first = tasks.start_job(HOLDER, {"data": bytes(2 * MB)}, "alice")
+    first = tasks.start_job(HOLDER, {"data": bytes(2 * MB)}, "carol")
     with pytest.raises(UploadQuotaExceeded):
-        tasks.start_job(HOLDER, {"data": bytes(2 * MB)}, "alice")
+        tasks.start_job(HOLDER, {"data": bytes(2 * MB)}, "carol")
 
-    services().manager.cancel(first.id, owner="alice")
-    ended = services().manager.join(first.id, owner="alice", timeout=30)
+    services().manager.cancel(first.id, owner="carol")
+    ended = services().manager.join(first.id, owner="carol", timeout=30)
 
     assert ended.status is TaskStatus.CANCELLED
-    wait_until(lambda: quota.held("alice") == 0, message="the bytes given back")  # a listener
-    tasks.start_job(HOLDER, {"data": bytes(2 * MB)}, "alice")
+    wait_until(lambda: quota.held("carol") == 0, message="the bytes given back")  # a listener
+    tasks.start_job(HOLDER, {"data": bytes(2 * MB)}, "carol")
