@@ -19,6 +19,8 @@ import tempfile
 import threading
 import time
 
+from countdown import Countdown
+
 from store import DurableStore, StoreSettings
 from taskmgr import AsyncTaskManager, TaskContext
 
@@ -41,20 +43,11 @@ def tasks_per_second(n_tasks: int, owners: int, url: str) -> tuple[float, float]
                 durable.attach_manager(manager)
             elif url == NOOP_LISTENER:
                 manager.add_listener(lambda snapshot: None)
-            done = threading.Event()
-            left = [n_tasks]
-            lock = threading.Lock()
-
-            def noop(ctx: TaskContext) -> None:
-                with lock:
-                    left[0] -= 1
-                    if not left[0]:
-                        done.set()
-
+            countdown = Countdown(n_tasks)
             start = time.perf_counter()
             for i in range(n_tasks):
-                manager.submit(i, noop, owner=i % owners, name="noop")
-            done.wait()
+                manager.submit(i, countdown.tick, owner=i % owners, name="noop")
+            countdown.done.wait()
             finished = time.perf_counter() - start
             if durable is not None:
                 durable.writer.flush()

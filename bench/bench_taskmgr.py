@@ -21,6 +21,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from countdown import Countdown
+
 from taskmgr import AsyncTaskManager, TaskContext
 
 WORKERS = 8
@@ -31,39 +33,21 @@ def throughput(n_tasks: int, runs: int) -> dict[str, float]:
 
     def raw() -> float:
         with ThreadPoolExecutor(WORKERS) as pool:
-            done = threading.Event()
-            left = [n_tasks]
-            lock = threading.Lock()
-
-            def noop() -> None:
-                with lock:
-                    left[0] -= 1
-                    if not left[0]:
-                        done.set()
-
+            countdown = Countdown(n_tasks)
             start = time.perf_counter()
             for _ in range(n_tasks):
-                pool.submit(noop)
-            done.wait()
+                pool.submit(countdown.tick)
+            countdown.done.wait()
             return time.perf_counter() - start
 
     def ours(owners: int) -> Callable[[], float]:
         def measure() -> float:
             with AsyncTaskManager(WORKERS, max_queued_per_owner=n_tasks) as mgr:
-                done = threading.Event()
-                left = [n_tasks]
-                lock = threading.Lock()
-
-                def noop(ctx: TaskContext) -> None:
-                    with lock:
-                        left[0] -= 1
-                        if not left[0]:
-                            done.set()
-
+                countdown = Countdown(n_tasks)
                 start = time.perf_counter()
                 for i in range(n_tasks):
-                    mgr.submit(i, noop, owner=i % owners)
-                done.wait()
+                    mgr.submit(i, countdown.tick, owner=i % owners)
+                countdown.done.wait()
                 return time.perf_counter() - start
 
         return measure
