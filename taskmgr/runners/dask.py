@@ -29,6 +29,7 @@ from taskmgr.errors import TaskCancelled
 from taskmgr.runners.dask_cluster import cluster_environment, start_local_cluster
 from taskmgr.runners.dask_worker import Returned, run_task
 from taskmgr.runners.threads import ThreadPoolRunner
+from taskmgr.settings import read_setting
 
 if TYPE_CHECKING:
     from taskmgr.context import TaskContext
@@ -98,7 +99,11 @@ class DaskRunner:
 
     @property
     def dashboard_link(self) -> str | None:
-        """The cluster's dashboard, when its scheduler serves one."""
+        """Where people open the cluster's dashboard: ``DASK_DASHBOARD_URL`` when set (the
+        address a proxy publishes it at), else the scheduler's own, when it serves one."""
+        public = read_setting("DASK_DASHBOARD_URL", "", str).strip()
+        if public:
+            return public
         try:
             link = self._client.dashboard_link
         except Exception:

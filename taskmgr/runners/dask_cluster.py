@@ -37,6 +37,9 @@ def start_local_cluster(slots: int, n_workers: int | None = None) -> SpecCluster
     """Scheduler and ``n_workers`` worker processes (one per core by default), with
     enough threads between them that each of the manager's ``slots`` has one."""
     cluster_environment()
+    # Their INFO lines would land in the server's log (a nanny's output is ours) or fill
+    # the scheduler's unread stderr pipe: warnings and errors only, unless configured.
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
     workers = n_workers or os.cpu_count() or 1
     tether_argv = dask_tether.preload_argv(os.getpid())
     return SubprocessCluster(
