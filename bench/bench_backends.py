@@ -20,6 +20,9 @@ from taskmgr import AsyncTaskManager, TaskContext, TaskSnapshot, TaskStatus
 
 SLOTS = 2
 CPU_JOBS = 4
+#: The CPU-bound batch runs this many times per backend and the fastest counts: on a
+#: shared machine a slower run measures the neighbours, not the backend.
+CPU_REPEATS = 3
 
 
 def noop(ctx: TaskContext) -> None:
@@ -112,6 +115,11 @@ def cpu_bound(mgr: AsyncTaskManager, n: int) -> float:
     return time.perf_counter() - start
 
 
+def best_cpu_bound(mgr: AsyncTaskManager, n: int, repeats: int) -> float:
+    """The fastest of ``repeats`` CPU-bound batches."""
+    return min(cpu_bound(mgr, n) for _ in range(repeats))
+
+
 def measure(mgr: AsyncTaskManager, quick: bool) -> dict[str, float]:
     spin_n = 2_000_000 if quick else 10_000_000
     cpu_bound(mgr, 1000)  # warm: workers import the module, threads start
@@ -119,7 +127,7 @@ def measure(mgr: AsyncTaskManager, quick: bool) -> dict[str, float]:
         "throughput": throughput(mgr, 50 if quick else 500),
         "start": submit_to_start(mgr, 5 if quick else 30),
         "cancel": cancel_latency(mgr, 3 if quick else 10),
-        "cpu": cpu_bound(mgr, spin_n),
+        "cpu": best_cpu_bound(mgr, spin_n, 1 if quick else CPU_REPEATS),
     }
 
 
@@ -152,8 +160,8 @@ def main() -> None:
         f"ratio {d['cancel'] / t['cancel']:.1f}x"
     )
     print(
-        f"{CPU_JOBS} CPU-bound jobs (s)         threads {t['cpu']:.2f}  dask {d['cpu']:.2f}  "
-        f"speed-up {t['cpu'] / d['cpu']:.2f}x"
+        f"{CPU_JOBS} CPU-bound jobs (s, best of {1 if args.quick else CPU_REPEATS})"
+        f"  threads {t['cpu']:.2f}  dask {d['cpu']:.2f}  speed-up {t['cpu'] / d['cpu']:.2f}x"
     )
 
 
