@@ -17,6 +17,8 @@ import os
 import queue
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -44,6 +46,8 @@ START_TIMEOUT_S = 120.0
 CLOSE_TIMEOUT_S = 5.0
 #: How long the last reports may trail the result on their way from the worker.
 REPORT_TRAIL_S = 2.0
+#: How long to wait for the scheduler's dashboard to answer, once.
+DASHBOARD_PROBE_S = 5.0
 
 
 class WorkerLost(RuntimeError):
@@ -92,6 +96,9 @@ class DaskRunner:
         self._inboxes: dict[str, queue.SimpleQueue[Any]] = {}
         self._inboxes_lock = threading.Lock()
         self._client.subscribe_topic(self._topic, self._on_event)
+        self._dashboard: str | None = None
+        self._dashboard_known = False
+        self._dashboard_lock = threading.Lock()
 
     @property
     def client(self) -> Client:
@@ -104,11 +111,28 @@ class DaskRunner:
         public = read_setting("DASK_DASHBOARD_URL", "", str).strip()
         if public:
             return public
+        with self._dashboard_lock:
+            if not self._dashboard_known:
+                self._dashboard, self._dashboard_known = self._served_dashboard()
+            return self._dashboard
+
+    def _served_dashboard(self) -> tuple[str | None, bool]:
+        """The scheduler's dashboard link if it answers, and whether that is settled. A
+        scheduler started without the dashboard still names a port (its HTTP server's)."""
         try:
             link = self._client.dashboard_link
         except Exception:
-            return None
-        return link or None
+            return None, False
+        if not link:
+            return None, True
+        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with no_proxy.open(link, timeout=DASHBOARD_PROBE_S) as response:
+                return (link if response.status == 200 else None), True
+        except urllib.error.HTTPError:
+            return None, True  # it answered: no dashboard there
+        except (OSError, ValueError):
+            return None, False  # unreachable or slow for now: asked again next time
 
     def start(self, work: Callable[[], None]) -> None:
         self._slots.start(work)
