@@ -22,6 +22,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 import cloudpickle
 from distributed import Client, Event, Future, KilledWorker, SpecCluster
@@ -48,6 +49,8 @@ CLOSE_TIMEOUT_S = 5.0
 REPORT_TRAIL_S = 2.0
 #: How long to wait for the scheduler's dashboard to answer, once.
 DASHBOARD_PROBE_S = 5.0
+#: A file only the dashboard serves, relative to its status page.
+DASHBOARD_PROBE_PATH = "static/js/bokeh.min.js"
 
 
 class WorkerLost(RuntimeError):
@@ -117,17 +120,20 @@ class DaskRunner:
             return self._dashboard
 
     def _served_dashboard(self) -> tuple[str | None, bool]:
-        """The scheduler's dashboard link if it answers, and whether that is settled. A
-        scheduler started without the dashboard still names a port (its HTTP server's)."""
+        """The scheduler's dashboard link if it serves one, and whether that is settled. A
+        scheduler started without the dashboard still names a port (its HTTP server's), so
+        ask it for BokehJS, which only the dashboard serves (a cheap ``HEAD``; the status
+        page itself would build a whole Bokeh document)."""
         try:
             link = self._client.dashboard_link
         except Exception:
             return None, False
         if not link:
             return None, True
+        probe = urllib.request.Request(urljoin(link, DASHBOARD_PROBE_PATH), method="HEAD")
         no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:
-            with no_proxy.open(link, timeout=DASHBOARD_PROBE_S) as response:
+            with no_proxy.open(probe, timeout=DASHBOARD_PROBE_S) as response:
                 return (link if response.status == 200 else None), True
         except urllib.error.HTTPError:
             return None, True  # it answered: no dashboard there
