@@ -832,21 +832,25 @@ class AsyncTaskManager:
     ) -> None:
         """Every change of a record ends here: queue its snapshot for the listeners, and
         publish it for lock-free readers (``publish``: a report, the frequent change) or
-        withdraw the published one (a locked read publishes again: see ``list_tasks``)."""
+        withdraw the published one (a locked read publishes again: see ``list_tasks``).
+
+        These snapshots carry no ``queue_position``: it moves without events, and reading
+        it costs a pass over the owners for every queued task, under the lock, paid by
+        every submit while a listener is attached (see docs/taskmgr.md, "Listeners")."""
         record.published = None
         listened = self._listeners and self._is_visible(record)
         if listened or publish:
-            snapshot = self._snapshot_locked(record)
+            snapshot = self._snapshot_locked(record, with_position=False)
             if publish:
                 record.published = snapshot
             if listened:
                 events.append(snapshot)
 
-    def _snapshot_locked(self, record: TaskRecord) -> TaskSnapshot:
+    def _snapshot_locked(self, record: TaskRecord, with_position: bool = True) -> TaskSnapshot:
         status = record.status
         position = (
             (self._async.queue if record.is_async else self._queue).position(record)
-            if status is TaskStatus.INIT
+            if with_position and status is TaskStatus.INIT
             else None
         )
         snapshot: TaskSnapshot = _new_snapshot(
