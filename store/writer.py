@@ -5,6 +5,9 @@ run, the tracker thread) appends it to a deque (atomic, no lock: a lock here wou
 make the pool's workers queue on each other) and, if the writer sleeps, wakes it:
 nobody waits on the database. The writer coalesces what it takes: a task that reported
 progress a hundred times since the last write is written once, with its latest snapshot.
+It writes when a burst is over (``batch_delay_s`` without a hand-in), or at the latest
+``max_delay_s`` after the burst began: writing during a burst would take the
+interpreter lock from the tasks that make it.
 
 When the database is away, the batch is kept and retried with a growing delay (up to
 ``retry_max_s``); meanwhile the writer keeps taking the queue in every
@@ -40,8 +43,10 @@ DEFAULT_MAX_HELD = 100_000
 #: While the database is away, how often the queue is folded into the held batch.
 _DRAIN_WHILE_AWAY_S = 0.1
 #: A queue this long is folded in at once, without waiting for the batching delay: a
-#: burst of reports then never piles up more than this many snapshots.
-_EARLY_DRAIN = 20_000
+#: burst of reports then never piles up more than this many snapshots. Small, because
+#: every snapshot held is one more object for the garbage collector to trace, and
+#: folding frees the older snapshots of each task at once.
+_EARLY_DRAIN = 1_000
 
 
 class _Put(NamedTuple):
@@ -76,12 +81,14 @@ class WriteBehind:
         *,
         max_held: int = DEFAULT_MAX_HELD,
         batch_delay_s: float = 0.2,
+        max_delay_s: float = 1.0,
         retry_max_s: float = 5.0,
     ) -> None:
         self.store = store
         self.process_id = process_id
         self.max_held = max_held
         self.batch_delay_s = batch_delay_s
+        self.max_delay_s = max_delay_s
         self.retry_max_s = retry_max_s
         self._inbox: deque[TaskSnapshot | _Put] = deque()
         #: Set by the writer just before it sleeps; a hand-in then wakes it.
@@ -97,6 +104,8 @@ class WriteBehind:
         self._failing_since: float | None = None
         self._last_error: str | None = None
         self._dropped = 0
+        #: Records taken from the queue so far: tells a burst that goes on from a quiet.
+        self._folded = 0
         self._written = 0
         self._batches = 0
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
@@ -175,8 +184,11 @@ class WriteBehind:
             if self._stopping:
                 return
             # After a failure, wait before trying again; otherwise let a burst of
-            # records coalesce into one batch.
-            self._pause(retry_s or self.batch_delay_s)
+            # records coalesce into one batch, written once the burst is over.
+            if retry_s:
+                self._pause(retry_s)
+            else:
+                self._gather()
             with self._lock:
                 self._hurry = False
                 self._drain_locked()
@@ -210,6 +222,22 @@ class WriteBehind:
             self._sleeping = False
             self._wake.clear()
 
+    def _gather(self) -> None:
+        """Wait for a burst to end: until ``batch_delay_s`` passes with nothing handed in,
+        or ``max_delay_s`` since the first record. Writing while tasks still pour in
+        would take the interpreter from them (the GIL): the batch is written in the quiet
+        that follows, coalesced, and each record reaches the database at most about
+        ``max_delay_s`` after it was handed in."""
+        deadline = time.monotonic() + self.max_delay_s
+        while True:
+            with self._lock:
+                self._drain_locked()
+                folded = self._folded
+            self._pause(min(self.batch_delay_s, deadline - time.monotonic()))
+            quiet = not self._inbox and self._folded == folded
+            if quiet or self._hurry or self._stopping or time.monotonic() >= deadline:
+                return
+
     def _pause(self, seconds: float) -> None:
         """Sleep ``seconds`` unless hurried, folding the queue into the batch whenever it
         grows long (and, while the database is away, every ``_DRAIN_WHILE_AWAY_S``), so
@@ -232,7 +260,9 @@ class WriteBehind:
         tasks = pending.tasks
         inbox = self._inbox
         room = self.max_held - len(pending)
-        while inbox:
+        count = len(inbox)  # what came later stays for the next fold
+        self._folded += count
+        for _ in range(count):
             item = inbox.popleft()
             if type(item) is _Put:
                 records: dict[Any, Any] = getattr(pending, item.kind)
