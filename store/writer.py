@@ -90,7 +90,10 @@ class WriteBehind:
         self.batch_delay_s = batch_delay_s
         self.max_delay_s = max_delay_s
         self.retry_max_s = retry_max_s
-        self._inbox: deque[TaskSnapshot | _Put] = deque()
+        #: Task snapshots (the many) and every other record (the few), queued apart so
+        #: that folding the snapshots is a tight loop.
+        self._inbox: deque[TaskSnapshot] = deque()
+        self._puts: deque[_Put] = deque()
         #: Set by the writer just before it sleeps; a hand-in then wakes it.
         self._sleeping = False
         self._wake = threading.Event()
@@ -133,7 +136,7 @@ class WriteBehind:
         self._hand_in(_Put("values", (owner, key), ValueWrite(kind, raw, time.time())))
 
     def _hand_in(self, item: _Put) -> None:
-        self._inbox.append(item)
+        self._puts.append(item)
         if self._sleeping:
             self._wake.set()
 
@@ -145,7 +148,7 @@ class WriteBehind:
                 ok=self._failing_since is None,
                 failing_since=self._failing_since,
                 last_error=self._last_error,
-                held=len(self._pending) + self._writing + len(self._inbox),
+                held=len(self._pending) + self._writing + len(self._inbox) + len(self._puts),
                 dropped=self._dropped,
                 written=self._written,
                 batches=self._batches,
@@ -155,7 +158,7 @@ class WriteBehind:
         """Write everything handed in so far, now; False if not done by the deadline."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
-            while self._inbox or len(self._pending) or self._writing:
+            while self._inbox or self._puts or len(self._pending) or self._writing:
                 if self._stopping and not self._thread.is_alive():
                     return False
                 self._hurry = True
@@ -215,9 +218,9 @@ class WriteBehind:
                 self._progress.notify_all()
 
     def _sleep_until_handed_in(self) -> None:
-        while not self._inbox and not len(self._pending) and not self._stopping:
+        while not self._handed_in() and not len(self._pending) and not self._stopping:
             self._sleeping = True
-            if not self._inbox:  # re-checked after raising the flag: no hand-in is missed
+            if not self._handed_in():  # re-checked after raising the flag: none is missed
                 self._wake.wait()
             self._sleeping = False
             self._wake.clear()
@@ -234,7 +237,7 @@ class WriteBehind:
                 self._drain_locked()
                 folded = self._folded
             self._pause(min(self.batch_delay_s, deadline - time.monotonic()))
-            quiet = not self._inbox and self._folded == folded
+            quiet = not self._handed_in() and self._folded == folded
             if quiet or self._hurry or self._stopping or time.monotonic() >= deadline:
                 return
 
@@ -254,36 +257,41 @@ class WriteBehind:
                 with self._lock:
                     self._drain_locked()
 
+    def _handed_in(self) -> bool:
+        return bool(self._inbox or self._puts)
+
     def _drain_locked(self) -> None:
-        """Move the queue into the batch, keeping each record's latest state."""
+        """Move the queues into the batch, keeping each record's latest state."""
         pending = self._pending
-        tasks = pending.tasks
-        inbox = self._inbox
         room = self.max_held - len(pending)
-        count = len(inbox)  # what came later stays for the next fold
-        self._folded += count
+        puts = self._puts
+        folded = len(puts)
+        for _ in range(folded):  # what comes meanwhile stays for the next fold
+            item = puts.popleft()
+            records: dict[Any, Any] = getattr(pending, item.kind)
+            if item.key not in records:
+                if room <= 0:
+                    self._drop_locked()
+                    continue
+                room -= 1
+            records[item.key] = item.record
+        inbox = self._inbox
+        count = len(inbox)
+        self._folded += folded + count
+        tasks = pending.tasks
+        take, latest = inbox.popleft, tasks.get
         for _ in range(count):
-            item = inbox.popleft()
-            if type(item) is _Put:
-                records: dict[Any, Any] = getattr(pending, item.kind)
-                if item.key not in records:
-                    if room <= 0:
-                        self._drop_locked()
-                        continue
-                    room -= 1
-                records[item.key] = item.record
-                continue
-            assert isinstance(item, TaskSnapshot)
-            key = (item.owner, item.id)
-            old = tasks.get(key)
+            snapshot = take()
+            key = (snapshot.owner, snapshot.id)
+            old = latest(key)
             if old is None:
                 if room <= 0:
                     self._drop_locked()
                     continue
                 room -= 1
-            elif item.version < old.version and item.submitted_at <= old.submitted_at:
+            elif snapshot.version < old.version and snapshot.submitted_at <= old.submitted_at:
                 continue  # a late, older snapshot of the same task
-            tasks[key] = item
+            tasks[key] = snapshot
 
     def _drop_locked(self) -> None:
         self._dropped += 1
