@@ -84,16 +84,20 @@ class User:
         self.tab.submit(f"cancel-{self.task_id}", {}, timeout=60)
 
 
-def open_user(stack: Stack, database: SqlStore, source: str) -> User:
+def open_user(stack: Stack, database: SqlStore, source: str, others: list[User]) -> User:
     """A tab from ``source`` through nginx that starts a long job; the replica running it,
-    from the store."""
+    from the store. Task ids are per owner (every user's first is ``batch_steps-1``): the
+    new task is the one of an owner none of ``others`` has."""
     client = StreamlitWsClient(f"ws://127.0.0.1:{stack.port}/_stcore/stream", source_address=source)
     user = User(client, open_tabs(client, 1, page="Jobs", timeout=120)[0], source)
     user.tab.submit("start-batch_steps", JOB_FORM, timeout=120)
     (user.task_id,) = wait_until(user.own_task_ids, timeout=60, message="the new task's card")
 
+    known = {other.owner for other in others}
+
     def running() -> StoredTask | None:
         found = [t for t in database.tasks() if t.task_id == user.task_id]
+        found = [t for t in found if t.owner not in known]
         return found[0] if found and found[0].status is TaskStatus.IN_PROGRESS else None
 
     stored = wait_until(running, timeout=120, message=f"task {user.task_id} running")
@@ -106,10 +110,10 @@ def users(stack: Stack, database: SqlStore) -> Iterator[tuple[User, User]]:
     """Two users whom nginx routes to different replicas, each with a task running."""
     opened: list[User] = []
     try:
-        first = open_user(stack, database, SOURCES[0])
+        first = open_user(stack, database, SOURCES[0], opened)
         opened.append(first)
         for source in SOURCES[1:]:
-            other = open_user(stack, database, source)
+            other = open_user(stack, database, source, opened)
             opened.append(other)
             if other.process_id != first.process_id:
                 yield first, other
