@@ -68,6 +68,10 @@ class Tracker(Protocol):
         on_owner_change: SessionListener | None = None,
     ) -> Callable[[], None]: ...
 
+    def live_sessions(self) -> list[SessionInfo]: ...
+
+    def get_session(self, session_id: str) -> SessionInfo | None: ...
+
 
 @dataclass(frozen=True)
 class StoreHealth:
@@ -194,13 +198,22 @@ class DurableStore:
         def ended(info: SessionInfo) -> None:
             self.writer.session(info, ended_at=time.time())
 
-        return tracker.add_listener(
+        def owner_changed(info: SessionInfo) -> None:
+            # The event carries the owner left behind; the history wants the one it has now.
+            changed(tracker.get_session(info.session_id) or info)
+
+        remove = tracker.add_listener(
             on_start=changed,
             on_disconnect=changed,
             on_resume=changed,
-            on_owner_change=changed,
+            on_owner_change=owner_changed,
             on_end=ended,
         )
+        # The tracker's thread runs from its creation: a server's first session may have
+        # been announced before this listener was there. Listen first, then catch up.
+        for info in tracker.live_sessions():
+            changed(info)
+        return remove
 
     def record_params(
         self, owner: Hashable, task_id: Hashable, job: str, params: Mapping[str, Any]
