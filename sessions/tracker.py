@@ -109,6 +109,7 @@ class _Record:
     """The tracker's mutable view of one live session (guarded by the tracker's lock)."""
 
     __slots__ = (
+        "announced",
         "beat_from",
         "callbacks",
         "client_ip",
@@ -136,6 +137,8 @@ class _Record:
         self.owner: str | None = None
         self.registered = False
         self.start_called = False
+        #: A pass announced the start before any registration: listeners heard no owner.
+        self.announced = False
         self.callbacks = _NO_CALLBACKS
         self.context: ScriptContext | None = None
         #: The runtime's record of the session's current connection, once seen.
@@ -555,6 +558,7 @@ class SessionCallbackManager:
                     record = records[session_id] = _Record(session_id, now)
                     self._attach_locked(record, handle)
                     events.append(_Event("start", self._info_locked(record), None, None))
+                    record.announced = True
                 else:
                     if record.state is _CONNECTED and known.get(session_id):
                         # Resumed onto a new connection between two passes: a blip.
@@ -694,8 +698,9 @@ class SessionCallbackManager:
         old = record.owner
         if old == owner:
             return
-        if old is not None:
-            # Listeners get the record under the owner it leaves (the reaper keeps it for the end).
+        if old is not None or record.announced:
+            # Listeners get the record under the owner it leaves (the reaper keeps it for the
+            # end); a session a pass announced before it registered leaves None.
             events.append(_Event("owner_change", self._info_locked(record), None, None))
         self._index_owner_locked(record.session_id, old, owner)
         record.owner = owner
