@@ -32,8 +32,10 @@ def test_first_session_of_a_new_server_is_in_the_store(
             wait_until(
                 lambda: [each for each in store.sessions() if each.owner == owner],
                 timeout=RECORDED_WITHIN_S,
-                message=lambda: f"the first session of the process in the store's sessions "
-                f"table under its owner; stored: {store.sessions()}",
+                message=lambda: (
+                    f"the first session of the process in the store's sessions "
+                    f"table under its owner; stored: {store.sessions()}"
+                ),
             )
         finally:
             store.close()
