@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import streamlit as st
 
 from app.services import services
-from sessions import current_session_is_gone, owner_token
+from sessions import current_session_is_gone, owner_token, serve_page_links
 from ui.markdown_text import literal
 
 _INITIALIZED = "initialized"
@@ -115,6 +115,7 @@ def loop_prelude() -> UserState:
             st.stop()
     state.owner = owner_token()
     state.session_id = services().tracker.register_session(owner=state.owner)
+    serve_page_links()  # once per server: a deep link (/Jobs) then finds the server at once
     return state
 
 
