@@ -40,6 +40,11 @@ def render_form(job: Job) -> None:
         notice.show()
 
 
+def forget_notices() -> None:
+    """Drop the forms' outcomes (another job's tab was opened: they are old news)."""
+    session.user().form_notices.clear()
+
+
 def _param_widget(job: Job, param: Param, initial: Any) -> None:
     """One field, given as its default the value the server holds for it on every run.
 

@@ -6,6 +6,7 @@ from sessions.presence import on_presence_change
 from sessions.reaper import reap_orphans
 from sessions.runtime import (
     TESTED_STREAMLIT_VERSIONS,
+    current_page_hash,
     current_session_is_gone,
     serve_page_links,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "SessionListener",
     "SessionState",
     "TrackerStats",
+    "current_page_hash",
     "current_session_is_gone",
     "on_presence_change",
     "owner_token",

@@ -336,6 +336,13 @@ def current_context() -> ScriptContext | None:
     return get_script_run_ctx(suppress_warning=True)
 
 
+def current_page_hash() -> str | None:
+    """The page this script run draws (Streamlit's hash of it); None outside a script run."""
+    context = current_context()
+    page = getattr(context, "page_script_hash", None)
+    return page if isinstance(page, str) else None
+
+
 class _QuietThreads(logging.Filter):
     """Drops Streamlit's "missing ScriptRunContext" warning on threads that asked for it."""
 
