@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.app.conftest import (
+    ADMIN_PASSWORD,
     SHORT_BATCH,
     UserFactory,
     log_in_as_admin,
@@ -112,3 +113,12 @@ def test_a_validation_message_clears_once_the_input_is_fixed_and_stays_on_its_fo
     page.get_by_role("tab", name="Batch of slow steps").click()
     expect(form.get_by_role("button", name="Start")).to_be_visible()
     expect(page.get_by_text(error)).to_have_count(0)  # back from another page
+
+
+def test_enter_in_the_admin_password_field_logs_in(
+    new_user: UserFactory, app_server: StreamlitServer
+) -> None:
+    page = open_page(new_user(), app_server, "Admin")
+    page.get_by_role("textbox", name="Admin password").fill(ADMIN_PASSWORD)
+    page.get_by_role("textbox", name="Admin password").press("Enter")
+    expect(page.get_by_role("heading", name="Live sessions")).to_be_visible()
