@@ -18,6 +18,8 @@ import argparse
 import itertools
 import os
 import platform
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -141,15 +143,36 @@ def measure(
             live += batch
         wait_until(lambda: all(tab.polling for tab in live), timeout=120, message="every tab polls")
         time.sleep(args.warmup_s)  # ok: let every tab's timer settle into its rhythm
+        profiler = start_profiler(args, pid, label, tabs)
         cpu0, start_t = cpu_seconds(pid), time.monotonic()
         time.sleep(args.window_s)  # ok: the measuring window
         cpu1, end_t = cpu_seconds(pid), time.monotonic()
+        if profiler is not None:
+            profiler.wait(timeout=60)
         rss = rss_mib(pid)
         gaps = [gap for tab in live for gap in tab_gaps(tab.updates, start_t, end_t)]
         silent = sum(1 for tab in live if not any(start_t <= t <= end_t for t in tab.updates))
     return Run(
         label, tabs, end_t - start_t, gaps, silent, (cpu1 - cpu0) / (end_t - start_t), base, rss
     )
+
+
+def start_profiler(
+    args: argparse.Namespace, pid: int, label: str, tabs: int
+) -> subprocess.Popen[bytes] | None:
+    """With ``--profile DIR``: py-spy samples the server over the window (collapsed stacks).
+
+    ``--gil`` samples only the thread holding the GIL, so threads waiting for it do not
+    count as busy; py-spy adds about 1-2% of CPU at this rate.
+    """
+    if args.profile is None:
+        return None
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    out = Path(args.profile) / f"{label}-{tabs}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    command = [spy, "record", "--gil", "--nonblocking", "-r", "50", "-f", "raw"]
+    command += ["-d", str(max(1, round(args.window_s))), "-o", str(out), "-p", str(pid)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def fmt_row(run: Run, floor: Run | None) -> str:
@@ -283,6 +306,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=25, help="tabs opened at once")
     parser.add_argument("--budget-s", type=float, default=540.0, help="no new size after this")
     parser.add_argument("--no-doc", action="store_true", help="print only; leave docs/ alone")
+    parser.add_argument(
+        "--profile", metavar="DIR", help="py-spy the servers over each window into DIR"
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     command = " ".join(["python bench/load_sessions.py", *sys.argv[1:]])
@@ -298,6 +324,8 @@ def main() -> None:
             tabs = queue.pop(0)
             try:
                 floor = measure(FLOOR_APP, FLOOR_LABEL, "", tabs, args, Path(workdir))
+                runs.append(floor)
+                print(fmt_row(floor, None), flush=True)
                 ours = measure(APP, APP_LABEL, "Jobs", tabs, args, Path(workdir))
             except (TimeoutError, WaitTimeout) as exc:
                 notes.append(
@@ -306,8 +334,7 @@ def main() -> None:
                 )
                 print(notes[-1], file=sys.stderr, flush=True)
                 break
-            runs += [floor, ours]
-            print(fmt_row(floor, None), flush=True)
+            runs.append(ours)
             print(fmt_row(ours, floor), flush=True)
             if (
                 not queue
