@@ -1,4 +1,5 @@
-"""The one adapter over Streamlit internals that the session tracker needs.
+"""The one adapter over Streamlit internals: what the session tracker needs, and
+``index_config_sections`` (a per-run cost of Streamlit's own, cut for many polling tabs).
 
 Streamlit has no public API to list sessions or to learn that one ended. What
 this package needs from the runtime is read here and nowhere else, behind
