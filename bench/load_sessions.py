@@ -333,15 +333,17 @@ def main() -> None:
         queue = list(sizes)
         while queue and time.monotonic() - started < args.budget_s:
             tabs = queue.pop(0)
+            opening = FLOOR_LABEL
             try:
                 floor = measure(FLOOR_APP, FLOOR_LABEL, "", tabs, args, Path(workdir))
                 runs.append(floor)
                 print(fmt_row(floor, None), flush=True)
+                opening = APP_LABEL
                 ours = measure(APP, APP_LABEL, "Jobs", tabs, args, Path(workdir))
             except (TimeoutError, WaitTimeout) as exc:
                 notes.append(
-                    f"{tabs} tabs: not measured, the tabs could not all open and start "
-                    f"their jobs in time ({type(exc).__name__}); see the load average above."
+                    f"{tabs} tabs: not measured, the {opening}'s tabs could not all open and "
+                    f"start their jobs in time ({type(exc).__name__}); see the load average above."
                 )
                 print(notes[-1], file=sys.stderr, flush=True)
                 break
