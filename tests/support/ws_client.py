@@ -46,7 +46,7 @@ from tests.support.wait import DEFAULT_TIMEOUT_S
 T = TypeVar("T")
 
 USER_AGENT = "streamlit-taskpool-tests/1 (websocket client)"
-#: The cookie Streamlit's server issues to every browser (XSRF protection, on by default).
+#: The cookie Streamlit's server gives every browser (XSRF protection, on by default).
 XSRF_COOKIE = "_streamlit_xsrf"
 
 
