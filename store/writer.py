@@ -5,6 +5,9 @@ run, the tracker thread) appends it to a deque (atomic, no lock: a lock here wou
 make the pool's workers queue on each other) and, if the writer sleeps, wakes it:
 nobody waits on the database. The writer coalesces what it takes: a task that reported
 progress a hundred times since the last write is written once, with its latest snapshot.
+It writes when a burst is over (``batch_delay_s`` without a hand-in), or at the latest
+``max_delay_s`` after the burst began: writing during a burst would take the
+interpreter lock from the tasks that make it.
 
 When the database is away, the batch is kept and retried with a growing delay (up to
 ``retry_max_s``); meanwhile the writer keeps taking the queue in every
@@ -40,8 +43,10 @@ DEFAULT_MAX_HELD = 100_000
 #: While the database is away, how often the queue is folded into the held batch.
 _DRAIN_WHILE_AWAY_S = 0.1
 #: A queue this long is folded in at once, without waiting for the batching delay: a
-#: burst of reports then never piles up more than this many snapshots.
-_EARLY_DRAIN = 20_000
+#: burst of reports then never piles up more than this many snapshots. Small, because
+#: every snapshot held is one more object for the garbage collector to trace, and
+#: folding frees the older snapshots of each task at once.
+_EARLY_DRAIN = 1_000
 
 
 class _Put(NamedTuple):
@@ -76,14 +81,19 @@ class WriteBehind:
         *,
         max_held: int = DEFAULT_MAX_HELD,
         batch_delay_s: float = 0.2,
+        max_delay_s: float = 1.0,
         retry_max_s: float = 5.0,
     ) -> None:
         self.store = store
         self.process_id = process_id
         self.max_held = max_held
         self.batch_delay_s = batch_delay_s
+        self.max_delay_s = max_delay_s
         self.retry_max_s = retry_max_s
-        self._inbox: deque[TaskSnapshot | _Put] = deque()
+        #: Task snapshots (the many) and every other record (the few), queued apart so
+        #: that folding the snapshots is a tight loop.
+        self._inbox: deque[TaskSnapshot] = deque()
+        self._puts: deque[_Put] = deque()
         #: Set by the writer just before it sleeps; a hand-in then wakes it.
         self._sleeping = False
         self._wake = threading.Event()
@@ -97,6 +107,8 @@ class WriteBehind:
         self._failing_since: float | None = None
         self._last_error: str | None = None
         self._dropped = 0
+        #: Records taken from the queue so far: tells a burst that goes on from a quiet.
+        self._folded = 0
         self._written = 0
         self._batches = 0
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
@@ -124,7 +136,7 @@ class WriteBehind:
         self._hand_in(_Put("values", (owner, key), ValueWrite(kind, raw, time.time())))
 
     def _hand_in(self, item: _Put) -> None:
-        self._inbox.append(item)
+        self._puts.append(item)
         if self._sleeping:
             self._wake.set()
 
@@ -136,7 +148,7 @@ class WriteBehind:
                 ok=self._failing_since is None,
                 failing_since=self._failing_since,
                 last_error=self._last_error,
-                held=len(self._pending) + self._writing + len(self._inbox),
+                held=len(self._pending) + self._writing + len(self._inbox) + len(self._puts),
                 dropped=self._dropped,
                 written=self._written,
                 batches=self._batches,
@@ -146,7 +158,7 @@ class WriteBehind:
         """Write everything handed in so far, now; False if not done by the deadline."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
-            while self._inbox or len(self._pending) or self._writing:
+            while self._inbox or self._puts or len(self._pending) or self._writing:
                 if self._stopping and not self._thread.is_alive():
                     return False
                 self._hurry = True
@@ -175,8 +187,11 @@ class WriteBehind:
             if self._stopping:
                 return
             # After a failure, wait before trying again; otherwise let a burst of
-            # records coalesce into one batch.
-            self._pause(retry_s or self.batch_delay_s)
+            # records coalesce into one batch, written once the burst is over.
+            if retry_s:
+                self._pause(retry_s)
+            else:
+                self._gather()
             with self._lock:
                 self._hurry = False
                 self._drain_locked()
@@ -203,12 +218,28 @@ class WriteBehind:
                 self._progress.notify_all()
 
     def _sleep_until_handed_in(self) -> None:
-        while not self._inbox and not len(self._pending) and not self._stopping:
+        while not self._handed_in() and not len(self._pending) and not self._stopping:
             self._sleeping = True
-            if not self._inbox:  # re-checked after raising the flag: no hand-in is missed
+            if not self._handed_in():  # re-checked after raising the flag: none is missed
                 self._wake.wait()
             self._sleeping = False
             self._wake.clear()
+
+    def _gather(self) -> None:
+        """Wait for a burst to end: until ``batch_delay_s`` passes with nothing handed in,
+        or ``max_delay_s`` since the first record. Writing while tasks still pour in
+        would take the interpreter from them (the GIL): the batch is written in the quiet
+        that follows, coalesced, and each record reaches the database at most about
+        ``max_delay_s`` after it was handed in."""
+        deadline = time.monotonic() + self.max_delay_s
+        while True:
+            with self._lock:
+                self._drain_locked()
+                folded = self._folded
+            self._pause(min(self.batch_delay_s, deadline - time.monotonic()))
+            quiet = not self._handed_in() and self._folded == folded
+            if quiet or self._hurry or self._stopping or time.monotonic() >= deadline:
+                return
 
     def _pause(self, seconds: float) -> None:
         """Sleep ``seconds`` unless hurried, folding the queue into the batch whenever it
@@ -226,34 +257,41 @@ class WriteBehind:
                 with self._lock:
                     self._drain_locked()
 
+    def _handed_in(self) -> bool:
+        return bool(self._inbox or self._puts)
+
     def _drain_locked(self) -> None:
-        """Move the queue into the batch, keeping each record's latest state."""
+        """Move the queues into the batch, keeping each record's latest state."""
         pending = self._pending
-        tasks = pending.tasks
-        inbox = self._inbox
         room = self.max_held - len(pending)
-        while inbox:
-            item = inbox.popleft()
-            if type(item) is _Put:
-                records: dict[Any, Any] = getattr(pending, item.kind)
-                if item.key not in records:
-                    if room <= 0:
-                        self._drop_locked()
-                        continue
-                    room -= 1
-                records[item.key] = item.record
-                continue
-            assert isinstance(item, TaskSnapshot)
-            key = (item.owner, item.id)
-            old = tasks.get(key)
+        puts = self._puts
+        folded = len(puts)
+        for _ in range(folded):  # what comes meanwhile stays for the next fold
+            item = puts.popleft()
+            records: dict[Any, Any] = getattr(pending, item.kind)
+            if item.key not in records:
+                if room <= 0:
+                    self._drop_locked()
+                    continue
+                room -= 1
+            records[item.key] = item.record
+        inbox = self._inbox
+        count = len(inbox)
+        self._folded += folded + count
+        tasks = pending.tasks
+        take, latest = inbox.popleft, tasks.get
+        for _ in range(count):
+            snapshot = take()
+            key = (snapshot.owner, snapshot.id)
+            old = latest(key)
             if old is None:
                 if room <= 0:
                     self._drop_locked()
                     continue
                 room -= 1
-            elif item.version < old.version and item.submitted_at <= old.submitted_at:
+            elif snapshot.version < old.version and snapshot.submitted_at <= old.submitted_at:
                 continue  # a late, older snapshot of the same task
-            tasks[key] = item
+            tasks[key] = snapshot
 
     def _drop_locked(self) -> None:
         self._dropped += 1

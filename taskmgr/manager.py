@@ -763,7 +763,7 @@ class AsyncTaskManager:
         record.move_to(status, self._next_version())
         record.finished_at = time.time()
         record.fn = record.kwargs = record.on_cancel = None
-        if self._is_visible(record):
+        if record.visible:
             self._finished[(record.owner, record.task_id)] = record
         if self._joiners:
             self._changed.notify_all()
@@ -793,6 +793,7 @@ class AsyncTaskManager:
         """Make room for a resubmitted id: the old task stops being visible."""
         key = (old.owner, old.task_id)
         del self._tasks[old.owner][old.task_id]
+        old.visible = False
         self._finished.pop(key, None)
         if not old.status.is_final:
             self._cancel_locked(old, [])
@@ -808,10 +809,6 @@ class AsyncTaskManager:
             raise UnknownTask(f"unknown task id {task_id!r}")
         return record
 
-    def _is_visible(self, record: TaskRecord) -> bool:
-        owned = self._tasks.get(record.owner)
-        return owned is not None and owned.get(record.task_id) is record
-
     def _all_records_locked(self) -> list[TaskRecord]:
         return [record for owned in self._tasks.values() for record in owned.values()]
 
@@ -822,6 +819,7 @@ class AsyncTaskManager:
         if owned is None or owned.get(task_id) is not record:
             return
         del owned[task_id]
+        record.visible = False
         if not owned:
             del self._tasks[owner]
             self._queue.forget(owner)
@@ -832,21 +830,25 @@ class AsyncTaskManager:
     ) -> None:
         """Every change of a record ends here: queue its snapshot for the listeners, and
         publish it for lock-free readers (``publish``: a report, the frequent change) or
-        withdraw the published one (a locked read publishes again: see ``list_tasks``)."""
+        withdraw the published one (a locked read publishes again: see ``list_tasks``).
+
+        These snapshots carry no ``queue_position``: it moves without events, and reading
+        it costs a pass over the owners for every queued task, under the lock, paid by
+        every submit while a listener is attached (see docs/taskmgr.md, "Listeners")."""
         record.published = None
-        listened = self._listeners and self._is_visible(record)
+        listened = self._listeners and record.visible
         if listened or publish:
-            snapshot = self._snapshot_locked(record)
+            snapshot = self._snapshot_locked(record, with_position=False)
             if publish:
                 record.published = snapshot
             if listened:
                 events.append(snapshot)
 
-    def _snapshot_locked(self, record: TaskRecord) -> TaskSnapshot:
+    def _snapshot_locked(self, record: TaskRecord, with_position: bool = True) -> TaskSnapshot:
         status = record.status
         position = (
             (self._async.queue if record.is_async else self._queue).position(record)
-            if status is TaskStatus.INIT
+            if with_position and status is TaskStatus.INIT
             else None
         )
         snapshot: TaskSnapshot = _new_snapshot(

@@ -38,6 +38,7 @@ class TaskRecord:
         "timeout_s",
         "traceback",
         "version",
+        "visible",
     )
 
     def __init__(
@@ -78,6 +79,9 @@ class TaskRecord:
         self.on_cancel: Callable[[], None] | None = None
         #: The latest snapshot, replaced (never changed) with every change: lock-free reads.
         self.published: Any = None
+        #: In its owner's index: False once replaced by a resubmission or expired. Its
+        #: changes then reach no listener (a flag: this is asked on every change).
+        self.visible = True
 
     def request_cancel(self) -> None:
         """Under the manager's lock: flag the task, and wake it if it waits on its event."""

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from store import DurableStore, SqlStore, StoreSettings
 from taskmgr import AsyncTaskManager
+from tests.app.conftest import MAIN, SERVER_ENV, UI_TIMEOUT_MS, VIEWPORT
 from tests.support.databases import KINDS, fresh_database
+from tests.support.server import StreamlitServer
 
 #: Fast beats, so that death and cancels are noticed within a test's patience.
 HEARTBEAT_S = 0.2
 DEAD_AFTER_S = 1.0
 
+#: The same for a real app server: a killed one is found dead within seconds.
+STORE_ENV = {"STORE_HEARTBEAT_S": "0.5", "STORE_DEAD_AFTER_S": "2"}
+
 DurableFactory = Callable[..., DurableStore]
+AppStarter = Callable[[str], StreamlitServer]
 
 
 @pytest.fixture(params=KINDS)
@@ -58,3 +66,37 @@ def make_durable(database_url: str) -> Iterator[DurableFactory]:
 def manager() -> Iterator[AsyncTaskManager]:
     with AsyncTaskManager(max_workers=4) as manager:
         yield manager
+
+
+@pytest.fixture
+def start_app(tmp_path: Path) -> Iterator[AppStarter]:
+    """Starts the real app (``streamlit run``) on a database URL; stops them afterwards
+    (a test may have killed one already)."""
+    servers: list[StreamlitServer] = []
+
+    def start(url: str) -> StreamlitServer:
+        env: Mapping[str, str] = {**SERVER_ENV, **STORE_ENV, "DATABASE_URL": url}
+        log = tmp_path / f"streamlit-{len(servers)}.log"
+        server = StreamlitServer(MAIN, env=env, log_path=log)
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[[], Page]]:
+    """Opens pages, each in a browser context of its own (its own cookies: another user)."""
+    contexts: list[BrowserContext] = []
+
+    def open_new() -> Page:
+        context = browser.new_context(viewport=VIEWPORT)
+        context.set_default_timeout(UI_TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_new
+    for context in contexts:
+        context.close()

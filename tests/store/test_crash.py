@@ -5,21 +5,16 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from store import SqlStore
 from taskmgr import TaskStatus
 from tests.app.conftest import (
     LONG_BATCH,
-    MAIN,
-    SERVER_ENV,
     SHORT_BATCH,
-    UI_TIMEOUT_MS,
-    VIEWPORT,
     log_in_as_admin,
     open_page,
     owner_of_page,
@@ -27,47 +22,19 @@ from tests.app.conftest import (
     status_line,
     task_card,
 )
+from tests.store.conftest import AppStarter
 from tests.support.server import StreamlitServer
 from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
-#: Fast beats: a killed server is found dead within seconds.
-STORE_ENV = {"STORE_HEARTBEAT_S": "0.5", "STORE_DEAD_AFTER_S": "2"}
-
 ServerStarter = Callable[[], StreamlitServer]
 
 
 @pytest.fixture
-def start_server(database_url: str, tmp_path: Path) -> Iterator[ServerStarter]:
+def start_server(database_url: str, start_app: AppStarter) -> ServerStarter:
     """Starts app servers on the test's database; stops (or has killed) them afterwards."""
-    servers: list[StreamlitServer] = []
-
-    def start() -> StreamlitServer:
-        env: Mapping[str, str] = {**SERVER_ENV, **STORE_ENV, "DATABASE_URL": database_url}
-        log = tmp_path / f"streamlit-{len(servers)}.log"
-        server = StreamlitServer(MAIN, env=env, log_path=log)
-        servers.append(server)
-        return server.start()
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture
-def new_page(browser: Browser) -> Iterator[Callable[[], Page]]:
-    contexts: list[BrowserContext] = []
-
-    def open_new() -> Page:
-        context = browser.new_context(viewport=VIEWPORT)
-        context.set_default_timeout(UI_TIMEOUT_MS)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_new
-    for context in contexts:
-        context.close()
+    return lambda: start_app(database_url)
 
 
 def kill_hard(server: StreamlitServer) -> None:

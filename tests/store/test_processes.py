@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from store import DurableStore, StoreSettings
 from taskmgr import AsyncTaskManager, TaskContext, TaskStatus
 from tests.store.conftest import HEARTBEAT_S, DurableFactory
-from tests.support.databases import fresh_database, postgres_admin_url
+from tests.support.databases import allow_connections, fresh_database, postgres_admin_url
 from tests.support.server import REPO_ROOT
 from tests.support.wait import wait_until
 
@@ -91,30 +91,20 @@ def test_held_writes_reach_the_database_when_it_is_back(
         name = make_url(url).database
         admin = create_engine(postgres_admin_url(), isolation_level="AUTOCOMMIT")
         try:
-            _allow_connections(admin, name, False)
+            allow_connections(admin, name, False)
             manager.submit("while-away", lambda ctx: "kept", owner="alice", name="job")
             durable.write_value("alice", "inputs", {"steps": 7})
             wait_until(lambda: not durable.health().ok, message="the store to notice the outage")
             assert durable.health().writer.held >= 1
             assert durable.tasks("alice") == []  # pages read memory meanwhile, never block
         finally:
-            _allow_connections(admin, name, True)
+            allow_connections(admin, name, True)
             admin.dispose()
         wait_until(lambda: durable.health().ok, message="the store to reconnect")
         assert durable.writer.flush(30)
         assert stored_status(durable, "alice", "while-away") is TaskStatus.SUCCESS
         assert durable.backend.get_value("alice", "inputs") == ("json", b'{"steps":7}')
         durable.close()
-
-
-def _allow_connections(admin: Engine, name: str | None, allowed: bool) -> None:
-    with admin.connect() as connection:
-        connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {allowed}'))
-        if not allowed:
-            connection.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name},
-            )
 
 
 _WRITER = textwrap.dedent(

@@ -12,6 +12,7 @@ from sessions import SessionInfo, SessionState
 from store import ValueTooLarge, persisted_state
 from taskmgr import AsyncTaskManager, TaskContext, TaskStatus
 from tests.store.conftest import DurableFactory
+from tests.support.wait import wait_until
 
 
 def count_to(ctx: TaskContext, n: int) -> dict[str, int]:
@@ -64,6 +65,35 @@ def test_progress_ticks_of_a_task_are_coalesced(
     stored = durable.backend.task("alice", "ticks")
     assert stored is not None and stored.status is TaskStatus.SUCCESS
     assert stored.message == "tick 1999"
+
+
+def test_a_burst_that_never_ends_is_still_written_every_max_delay(
+    make_durable: DurableFactory,
+) -> None:
+    """The writer waits for a burst to end before writing, but never longer than
+    ``max_delay_s``: a task reporting without a pause still reaches the database."""
+    durable = make_durable()
+    durable.writer.max_delay_s = 0.3
+    stop = threading.Event()
+
+    def report_without_a_pause(ctx: TaskContext) -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            ctx.report(message=f"report {n}")
+
+    with AsyncTaskManager(max_workers=1) as manager:
+        durable.attach_manager(manager)
+        manager.submit("busy", report_without_a_pause, owner="alice")
+        try:
+            stored = wait_until(
+                lambda: durable.backend.task("alice", "busy"),
+                message="a row written while the reports still pour in",
+            )
+            assert stored.status is TaskStatus.IN_PROGRESS
+            assert durable.writer.health().batches >= 1
+        finally:
+            stop.set()
 
 
 def test_session_history_keeps_ended_sessions(make_durable: DurableFactory) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from taskmgr import AsyncTaskManager, TaskContext, TaskSnapshot, TaskStatus
 
-from .conftest import WAIT_S, noop
+from .conftest import WAIT_S, Gate, noop
 
 
 def test_exception_in_task_becomes_error_with_traceback(manager: AsyncTaskManager) -> None:
@@ -105,3 +105,18 @@ def test_removed_listener_is_not_called_again(manager: AsyncTaskManager) -> None
 def test_listener_must_be_callable(manager: AsyncTaskManager) -> None:
     with pytest.raises(TypeError, match="listener must be callable"):
         manager.add_listener("not a function")  # type: ignore[arg-type]
+
+
+def test_listener_snapshots_of_a_queued_task_carry_no_queue_position(gate: Gate) -> None:
+    """Reading the place is a pass over the owners under the lock: listeners don't pay it."""
+    seen: list[TaskSnapshot] = []
+    with AsyncTaskManager(max_workers=1) as mgr:
+        mgr.add_listener(seen.append)
+        mgr.submit("hold", gate.task, owner="x")
+        gate.wait_started()
+        queued = mgr.submit("waits", noop, owner="y")
+        assert queued.queue_position == 1  # what submit returns is read as it stands
+        (event,) = [snap for snap in seen if snap.id == "waits"]
+        assert event.status is TaskStatus.INIT and event.queue_position is None
+        assert mgr.get_result("waits", owner="y").queue_position == 1
+        gate.release.set()
