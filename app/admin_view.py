@@ -133,6 +133,16 @@ def limits_panel() -> None:
         _table(admin_tables.limit_rows(limits), "limits")
 
 
+def dask_dashboard() -> None:
+    """A link to the Dask cluster's dashboard, drawn only when tasks run on Dask."""
+    link = services().manager.dashboard_link
+    if link is None:
+        return
+    st.link_button(
+        "Dask dashboard", link, icon=":material/monitoring:", help="Workers, tasks and memory"
+    )
+
+
 def live_panel(state: UserState) -> None:
     """Sessions, tasks, pool and actions; redrawn every few seconds, and at once (through
     server-state) when a session comes or goes."""

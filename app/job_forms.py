@@ -28,11 +28,10 @@ def widget_key(job: Job, param: Param) -> str:
 
 def render_form(job: Job) -> None:
     """The job's parameters and a Start button; the outcome of the last submit below it."""
-    keys = {param.name: widget_key(job, param) for param in job.params}
-    saved_inputs.restore(job, session.user().owner, keys)
+    saved = saved_inputs.restored(job, session.user().owner)
     with st.form(f"form-{job.key}", border=True):
         for param in job.params:
-            _param_widget(job, param)
+            _param_widget(job, param, saved.get(param.name, param.default))
         st.form_submit_button(
             "Start", type="primary", on_click=_on_submit, args=(job.key,), key=f"start-{job.key}"
         )
@@ -41,23 +40,34 @@ def render_form(job: Job) -> None:
         notice.show()
 
 
-def _param_widget(job: Job, param: Param) -> None:
+def forget_notices() -> None:
+    """Drop the forms' outcomes (another job's tab was opened: they are old news)."""
+    session.user().form_notices.clear()
+
+
+def _param_widget(job: Job, param: Param, initial: Any) -> None:
+    """One field, given as its default the value the server holds for it on every run.
+
+    The browser shows a widget's default whenever it draws the widget without a value
+    of its own (a first draw, or after it dropped the form's values); a default that
+    differed from the held value (an empty one, say) would show, and be submitted, as
+    if the user had typed it. ``initial`` (the saved or the job's default) counts until
+    the widget holds a value; nothing is written to ``st.session_state``.
+    """
     key = widget_key(job, param)
+    held = st.session_state.get(key, initial)
     help_text = " ".join(part for part in (param.help, _accepted(param)) if part)
-    # A value restored into st.session_state (saved_inputs) wins over the default; the
-    # "no default" value keeps Streamlit from warning about setting both.
-    restored = key in st.session_state
     if param.kind == "file":
         st.file_uploader(param.label, key=key, help=help_text)
     elif param.kind == "bool":
-        checked = False if restored else bool(param.default)
-        st.checkbox(param.label, value=checked, key=key, help=help_text)
+        st.checkbox(param.label, value=bool(held), key=key, help=help_text)
     elif param.kind == "choice":
-        st.selectbox(param.label, param.choices, key=key, help=help_text)
+        index = param.choices.index(held) if held in param.choices else 0
+        st.selectbox(param.label, param.choices, index=index, key=key, help=help_text)
     else:
         st.text_input(
             param.label,
-            value="" if restored else _as_text(param.default),
+            value=_as_text(held),
             key=key,
             help=help_text,
             max_chars=_max_chars(param),

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import streamlit as st
-
 from app.services import services
 from jobs import Job, Param
 from store import PersistedValue, ValueTooLarge, persisted_state
@@ -23,19 +21,20 @@ def saved_inputs(job: Job, owner: str) -> PersistedValue[dict[str, Any]]:
     return persisted_state(f"jobs.inputs.{job.key}", {}, owner=owner, durable=services().store)
 
 
-def restore(job: Job, owner: str, widget_key: Mapping[str, str]) -> None:
-    """Put the saved values into the form's widgets, where this session has none yet."""
+def restored(job: Job, owner: str) -> dict[str, Any]:
+    """The values the owner last started the job with, by parameter name (those still valid)."""
     values = saved_inputs(job, owner).value
     if not isinstance(values, dict):
-        return
+        return {}
+    kept: dict[str, Any] = {}
     for param in job.params:
-        key = widget_key[param.name]
-        if key in st.session_state or param.name not in values or not _kept(param):
+        if param.name not in values or not _kept(param):
             continue
         value = values[param.name]
         if param.kind == "choice" and value not in param.choices:
             continue
-        st.session_state[key] = value
+        kept[param.name] = value
+    return kept
 
 
 def save(job: Job, owner: str, raw: Mapping[str, Any]) -> None:

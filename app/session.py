@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import streamlit as st
 
 from app.services import services
-from sessions import current_session_is_gone, owner_token
+from sessions import current_page_hash, current_session_is_gone, owner_token, serve_page_links
 from ui.markdown_text import literal
 
 _INITIALIZED = "initialized"
@@ -47,8 +47,11 @@ class UserState:
     session_id: str = ""
     #: True once the Admin page's password was given in this session.
     admin: bool = False
-    #: The latest outcome of each job form (job key -> notice), shown under the form.
+    #: The latest outcome of each job form (job key -> notice), shown under the form
+    #: until the user opens another job's tab or another page.
     form_notices: dict[str, Notice] = field(default_factory=dict)
+    #: The page of the latest full run (Streamlit's hash of it).
+    page: str | None = None
     #: Messages from callbacks (a refused login, say), shown once at the top of the page.
     notices: list[Notice] = field(default_factory=list)
     #: The broadcast this user closed; a newer one shows again.
@@ -113,8 +116,13 @@ def loop_prelude() -> UserState:
         if state.timezone is None:
             st.caption("Connecting…")
             st.stop()
+    page = current_page_hash()
+    if page != state.page:  # a form's outcome belongs to the visit that submitted it
+        state.form_notices.clear()
+        state.page = page
     state.owner = owner_token()
     state.session_id = services().tracker.register_session(owner=state.owner)
+    serve_page_links()  # once per server: a deep link (/Jobs) then finds the server at once
     return state
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import session, store_tables
-from app.admin_tables import short
+from app.admin_tables import owner_label
 from app.services import services
 from app.session import Notice, UserState
 from app.settings import ADMIN_REFRESH_S
@@ -57,7 +57,7 @@ def _store_tables(state: UserState) -> None:
     st.selectbox(
         "Task in any process",
         unfinished,
-        format_func=lambda key: f"{key[1]} (owner {short(key[0])})",
+        format_func=lambda key: f"{key[1]} (owner {owner_label(key[0])})",
         key="admin-store-task",
         placeholder="No unfinished task",
         index=0 if unfinished else None,

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import tzinfo
 from typing import Any
 
-from app.admin_tables import ago, browser_name, clock, short
+from app.admin_tables import ago, browser_name, clock, owner_label, short
 from store import ProcessRecord, StoredSession, StoredTask
 from taskmgr import TaskStatus
 from ui.format import format_elapsed, format_percent
@@ -45,7 +45,7 @@ def stored_task_rows(tasks: Iterable[StoredTask], zone: tzinfo) -> list[dict[str
     """Every stored task, newest first, with the process that runs (or ran) it."""
     return [
         {
-            "Owner": short(task.owner),
+            "Owner": owner_label(task.owner),
             "Task": task.task_id,
             "Job": task.job,
             "State": task.status.name.replace("_", " ").title(),
@@ -64,7 +64,7 @@ def session_history_rows(sessions: Iterable[StoredSession], zone: tzinfo) -> lis
     return [
         {
             "Session": short(info.session_id),
-            "Owner": short(info.owner),
+            "Owner": owner_label(info.owner),
             "State": info.state,
             "Started": clock(info.started_at, zone),
             "Ended": clock(info.ended_at, zone),

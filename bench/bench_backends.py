@@ -16,10 +16,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import psutil
+
 from taskmgr import AsyncTaskManager, TaskContext, TaskSnapshot, TaskStatus
 
 SLOTS = 2
 CPU_JOBS = 4
+#: The CPU-bound batch runs this many times per backend and the fastest counts: on a
+#: shared machine a slower run measures the neighbours, not the backend.
+CPU_REPEATS = 3
 
 
 def noop(ctx: TaskContext) -> None:
@@ -101,25 +106,47 @@ def cancel_latency(mgr: AsyncTaskManager, n: int) -> float:
     return statistics.median(latencies)
 
 
-def cpu_bound(mgr: AsyncTaskManager, n: int) -> float:
-    """Seconds for CPU_JOBS spinning jobs on SLOTS slots."""
-    start = time.perf_counter()
+def cpu_seconds() -> float:
+    """CPU time of this process and its descendants (a local cluster's workers) so far."""
+    total = 0.0
+    me = psutil.Process()
+    for process in [me, *me.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def cpu_bound(mgr: AsyncTaskManager, n: int) -> tuple[float, float]:
+    """Seconds for CPU_JOBS spinning jobs on SLOTS slots, and the cores they got meanwhile
+    (CPU seconds over wall seconds: what the neighbours on a shared machine left)."""
+    start, cpu_start = time.perf_counter(), cpu_seconds()
     for i in range(CPU_JOBS):
         mgr.submit(("cpu", i), spin, {"n": n})
     for i in range(CPU_JOBS):
         snap = mgr.join(("cpu", i), timeout=600)
         assert snap.status is TaskStatus.SUCCESS, snap.error
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    return wall, (cpu_seconds() - cpu_start) / wall
+
+
+def best_cpu_bound(mgr: AsyncTaskManager, n: int, repeats: int) -> tuple[float, float]:
+    """The fastest of ``repeats`` CPU-bound batches."""
+    return min(cpu_bound(mgr, n) for _ in range(repeats))
 
 
 def measure(mgr: AsyncTaskManager, quick: bool) -> dict[str, float]:
     spin_n = 2_000_000 if quick else 10_000_000
     cpu_bound(mgr, 1000)  # warm: workers import the module, threads start
+    cpu, cores = best_cpu_bound(mgr, spin_n, 1 if quick else CPU_REPEATS)
     return {
         "throughput": throughput(mgr, 50 if quick else 500),
         "start": submit_to_start(mgr, 5 if quick else 30),
         "cancel": cancel_latency(mgr, 3 if quick else 10),
-        "cpu": cpu_bound(mgr, spin_n),
+        "cpu": cpu,
+        "cores": cores,
     }
 
 
@@ -152,8 +179,12 @@ def main() -> None:
         f"ratio {d['cancel'] / t['cancel']:.1f}x"
     )
     print(
-        f"{CPU_JOBS} CPU-bound jobs (s)         threads {t['cpu']:.2f}  dask {d['cpu']:.2f}  "
-        f"speed-up {t['cpu'] / d['cpu']:.2f}x"
+        f"{CPU_JOBS} CPU-bound jobs (s, best of {1 if args.quick else CPU_REPEATS})"
+        f"  threads {t['cpu']:.2f}  dask {d['cpu']:.2f}  speed-up {t['cpu'] / d['cpu']:.2f}x"
+    )
+    print(
+        f"cores the CPU-bound jobs got    threads {t['cores']:.2f}  dask {d['cores']:.2f}"
+        "  (CPU s / wall s; 2 workers need 2)"
     )
 
 

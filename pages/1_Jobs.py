@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import session
-from app.job_forms import render_form
+from app.job_forms import forget_notices, render_form
 from app.layout import page_header
 from app.page_icon import PAGE_ICON
 from app.task_view import render_own_tasks
@@ -25,8 +25,9 @@ start_col, tasks_col = st.columns([9, 11], gap="large")
 with start_col:
     st.subheader("Start a job")
     # Keyed and stateful, so the selection survives redraws that add or remove elements
-    # above it (a broadcast banner, a notice).
-    tabs = st.tabs([job.title for job in JOBS.values()], key="job-tabs", on_change="rerun")
+    # above it (a broadcast banner, a notice); opening another job's tab clears the
+    # forms' last outcomes.
+    tabs = st.tabs([job.title for job in JOBS.values()], key="job-tabs", on_change=forget_notices)
     for tab, job in zip(tabs, JOBS.values(), strict=True):
         with tab, st.container(key=f"job-{job.key}"):
             st.markdown(job.description)

@@ -4,7 +4,12 @@ from sessions.info import SessionInfo, SessionListener, SessionState
 from sessions.owner import OWNER_PARAM, owner_token
 from sessions.presence import on_presence_change
 from sessions.reaper import reap_orphans
-from sessions.runtime import TESTED_STREAMLIT_VERSIONS, current_session_is_gone
+from sessions.runtime import (
+    TESTED_STREAMLIT_VERSIONS,
+    current_page_hash,
+    current_session_is_gone,
+    serve_page_links,
+)
 from sessions.tracker import SessionCallbackManager, TrackerStats
 
 __all__ = [
@@ -15,8 +20,10 @@ __all__ = [
     "SessionListener",
     "SessionState",
     "TrackerStats",
+    "current_page_hash",
     "current_session_is_gone",
     "on_presence_change",
     "owner_token",
     "reap_orphans",
+    "serve_page_links",
 ]

@@ -20,12 +20,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any, Final, NamedTuple, TypeAlias
 
 import streamlit as st
@@ -335,6 +336,13 @@ def current_context() -> ScriptContext | None:
     return get_script_run_ctx(suppress_warning=True)
 
 
+def current_page_hash() -> str | None:
+    """The page this script run draws (Streamlit's hash of it); None outside a script run."""
+    context = current_context()
+    page = getattr(context, "page_script_hash", None)
+    return page if isinstance(page, str) else None
+
+
 class _QuietThreads(logging.Filter):
     """Drops Streamlit's "missing ScriptRunContext" warning on threads that asked for it."""
 
@@ -479,3 +487,79 @@ def arm_release_hook(
         return False
     hook.notify = notify
     return True
+
+
+#: Tells Streamlit's page script, loaded at a page's own address (``/Jobs``), that its
+#: server is one level up. Without it the script first probes ``/Jobs/_stcore/health``
+#: and ``/Jobs/_stcore/host-config`` (404s, then a retry; streamlit/streamlit#7074).
+#: Computed in the browser, so a proxy's path prefix is kept; a value the host set wins.
+_BACKEND_BASE_SCRIPT: Final = (
+    "<script>(function(){var p=location.pathname.replace(/\\/+$/,'');"
+    "window.__streamlit=Object.assign({BACKEND_BASE_URL:location.origin+"
+    "p.slice(0,p.lastIndexOf('/')+1)},window.__streamlit||{});})();</script>"
+)
+_page_links_served = False
+
+
+def serve_page_links() -> bool:
+    """From a script run: answer each page's address (``/Jobs``) with Streamlit's page,
+    told where its server is, so a deep link makes no failing requests.
+
+    Once per process, on the first script run (a fresh server's very first request,
+    made before any script ran, still gets Streamlit's own page). Adds a route to the
+    running Starlette app, reached through the signal handler ``streamlit run``
+    installs; returns False (and changes nothing) when any of that is not there.
+    """
+    global _page_links_served
+    with _once_lock:
+        if _page_links_served:
+            return True
+        _page_links_served = True
+    context = current_context()
+    app = _starlette_app()
+    if context is None or app is None:
+        return False
+    try:
+        from starlette.responses import HTMLResponse
+        from starlette.routing import Route
+        from streamlit import file_util
+
+        html = (Path(file_util.get_static_dir()) / "index.html").read_text(encoding="utf-8")
+        page = html.replace("<head>", "<head>" + _BACKEND_BASE_SCRIPT, 1)
+
+        async def _page(_request: Any) -> HTMLResponse:
+            return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
+
+        base = str(st.config.get_option("server.baseUrlPath") or "").strip("/")
+        names = [str(info.get("url_pathname") or "") for info in _pages(context).values()]
+        routes = [
+            Route("/" + "/".join(part for part in (base, name) if part), _page)
+            for name in names
+            if name
+        ]
+        app.router.routes[:0] = routes
+    except Exception:
+        _access_failed("serve the pages' own addresses")
+        return False
+    return True
+
+
+def _pages(context: ScriptContext) -> dict[str, Any]:
+    pages = context.pages_manager.get_pages()
+    return dict(pages) if isinstance(pages, dict) else {}
+
+
+def _starlette_app() -> Any | None:
+    """The Starlette app ``streamlit run`` serves (private: bootstrap's signal handler
+    holds the server, which holds uvicorn's config); None when it is not reachable."""
+    try:
+        handler = signal.getsignal(signal.SIGTERM)
+        cells = getattr(handler, "__closure__", None) or ()
+        for cell in cells:
+            server = cell.cell_contents
+            app = server._starlette_server._server.config.app
+            if hasattr(app, "router"):
+                return app
+    except Exception:
+        _access_failed("find Streamlit's web app")
+    return None

@@ -392,6 +392,12 @@ class AsyncTaskManager(TaskExecution):
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def dashboard_link(self) -> str | None:
+        """The runner's dashboard (the Dask cluster's), or None: threads have none."""
+        link = getattr(self._runner, "dashboard_link", None)
+        return link if isinstance(link, str) and link else None
+
     def __enter__(self) -> AsyncTaskManager:
         return self
 

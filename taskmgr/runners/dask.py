@@ -17,9 +17,12 @@ import os
 import queue
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 import cloudpickle
 from distributed import Client, Event, Future, KilledWorker, SpecCluster
@@ -29,6 +32,7 @@ from taskmgr.errors import TaskCancelled
 from taskmgr.runners.dask_cluster import cluster_environment, start_local_cluster
 from taskmgr.runners.dask_worker import Returned, run_task
 from taskmgr.runners.threads import ThreadPoolRunner
+from taskmgr.settings import read_setting
 
 if TYPE_CHECKING:
     from taskmgr.context import TaskContext
@@ -43,6 +47,10 @@ START_TIMEOUT_S = 120.0
 CLOSE_TIMEOUT_S = 5.0
 #: How long the last reports may trail the result on their way from the worker.
 REPORT_TRAIL_S = 2.0
+#: How long to wait for the scheduler's dashboard to answer, once.
+DASHBOARD_PROBE_S = 5.0
+#: A file only the dashboard serves, relative to its status page.
+DASHBOARD_PROBE_PATH = "static/js/bokeh.min.js"
 
 
 class WorkerLost(RuntimeError):
@@ -91,6 +99,9 @@ class DaskRunner:
         self._inboxes: dict[str, queue.SimpleQueue[Any]] = {}
         self._inboxes_lock = threading.Lock()
         self._client.subscribe_topic(self._topic, self._on_event)
+        self._dashboard: str | None = None
+        self._dashboard_known = False
+        self._dashboard_lock = threading.Lock()
 
     @property
     def client(self) -> Client:
@@ -98,12 +109,36 @@ class DaskRunner:
 
     @property
     def dashboard_link(self) -> str | None:
-        """The cluster's dashboard, when its scheduler serves one."""
+        """Where people open the cluster's dashboard: ``DASK_DASHBOARD_URL`` when set (the
+        address a proxy publishes it at), else the scheduler's own, when it serves one."""
+        public = read_setting("DASK_DASHBOARD_URL", "", str).strip()
+        if public:
+            return public
+        with self._dashboard_lock:
+            if not self._dashboard_known:
+                self._dashboard, self._dashboard_known = self._served_dashboard()
+            return self._dashboard
+
+    def _served_dashboard(self) -> tuple[str | None, bool]:
+        """The scheduler's dashboard link if it serves one, and whether that is settled. A
+        scheduler started without the dashboard still names a port (its HTTP server's), so
+        ask it for BokehJS, which only the dashboard serves (a cheap ``HEAD``; the status
+        page itself would build a whole Bokeh document)."""
         try:
             link = self._client.dashboard_link
         except Exception:
-            return None
-        return link or None
+            return None, False
+        if not link:
+            return None, True
+        probe = urllib.request.Request(urljoin(link, DASHBOARD_PROBE_PATH), method="HEAD")
+        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with no_proxy.open(probe, timeout=DASHBOARD_PROBE_S) as response:
+                return (link if response.status == 200 else None), True
+        except urllib.error.HTTPError:
+            return None, True  # it answered: no dashboard there
+        except (OSError, ValueError):
+            return None, False  # unreachable or slow for now: asked again next time
 
     def start(self, work: Callable[[], None]) -> None:
         self._slots.start(work)

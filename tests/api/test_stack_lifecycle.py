@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Response, expect
 
 from store.sql import SqlStore
 from taskmgr import TaskStatus
@@ -66,6 +66,29 @@ def test_the_app_draws_in_a_browser_through_nginx(stack: Stack, browser: Browser
     page.goto(f"{stack.url}/Jobs")  # drawn only once the websocket through nginx works
     expect(page.get_by_role("heading", name="Jobs", exact=True)).to_be_visible()
     page.context.close()
+
+
+@pytest.mark.browser
+def test_a_deep_link_through_nginx_makes_no_failing_request(stack: Stack, browser: Browser) -> None:
+    """Streamlit's page script, loaded at /Jobs, finds its server at once (no probes of
+    /Jobs/_stcore/..., which fail) once the replica has run a page."""
+    first = new_page(browser)
+    first.goto(f"{stack.url}/")
+    expect(first.get_by_role("heading", name="streamlit-taskpool", exact=True)).to_be_visible()
+    failed: list[str] = []
+
+    def note(response: Response) -> None:
+        if response.status >= 400:
+            failed.append(f"{response.status} {response.url}")
+
+    page = new_page(browser)
+    page.context.on("response", note)
+    for path, heading in (("Jobs", "Jobs"), ("Admin", "Admin")):
+        page.goto(f"{stack.url}/{path}")
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    first.context.close()
+    page.context.close()
+    assert failed == []
 
 
 @pytest.mark.browser

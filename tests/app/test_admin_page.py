@@ -91,6 +91,13 @@ def test_right_password_opens_the_panel(make_app: AppFactory) -> None:
     ]
 
 
+def test_with_threads_the_page_links_no_dask_dashboard(make_app: AppFactory) -> None:
+    at = log_in(make_app(ADMIN_PAGE, secrets={"ADMIN_PASSWORD": PASSWORD}).run())
+
+    assert admin_panel_shown(at)
+    assert at.get("link_button") == []
+
+
 def test_password_from_the_environment_wins(
     make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:

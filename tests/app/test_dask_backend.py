@@ -1,28 +1,36 @@
 """The app under `streamlit run` with TASKMGR_BACKEND=dask: jobs run on worker processes
-of a local cluster, report progress and cancel, and a worker restart never runs the page."""
+of a local cluster, report progress and cancel, the Admin page links the cluster's
+dashboard (served from this machine), and a worker restart never runs the page."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 from collections.abc import Iterator
 
+import httpx
 import psutil
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.app.conftest import (
     LONG_BATCH,
     MAIN,
     SERVER_ENV,
     SHORT_BATCH,
+    UI_TIMEOUT_MS,
+    VIEWPORT,
     UserFactory,
+    log_in_as_admin,
     no_traceback,
     start_job,
     status_line,
     task_card,
 )
+from tests.app.test_first_run import NOISE
 from tests.support.fixtures import ServerFactory
+from tests.support.outside import block_outside_requests
 from tests.support.server import StreamlitServer
 from tests.support.wait import wait_until
 
@@ -81,6 +89,35 @@ def test_a_job_runs_on_a_worker_shows_progress_and_cancels(
 
     expect(status_line(card)).to_contain_text("Cancelled")
     no_traceback(page)
+
+
+def test_the_admin_page_links_the_dask_dashboard_which_is_served_from_here(
+    browser: Browser, app_server: StreamlitServer
+) -> None:
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    outside = block_outside_requests(context)
+    try:
+        admin = open_jobs(context.new_page(), app_server)  # the cluster is up
+        log_in_as_admin(admin, app_server)
+        link = admin.get_by_role("link", name=re.compile("Dask dashboard"))
+        expect(link).to_be_visible()
+        href = link.get_attribute("href") or ""
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/status", href), href
+
+        answer = httpx.get(href, timeout=30)
+        assert answer.status_code == 200 and "Dask" in answer.text
+
+        dashboard = context.new_page()
+        dashboard.goto(href)
+        expect(dashboard).to_have_title(re.compile("Dask"))
+        dashboard.wait_for_function("() => window.Bokeh !== undefined")  # BokehJS loaded
+    finally:
+        context.close()
+
+    assert outside == [], f"requests left the machine: {outside}"
+    noise = [line for line in app_server.log_tail(400).splitlines() if NOISE.search(line)]
+    assert noise == [], "\n".join(noise)
 
 
 def test_a_worker_restart_never_runs_the_page(

@@ -38,6 +38,24 @@ def test_each_start_gets_a_new_task_id(make_app: AppFactory) -> None:
     assert ids == ["batch_steps-1", "batch_steps-2"]
 
 
+def test_every_run_sends_the_browser_the_values_the_form_holds(make_app: AppFactory) -> None:
+    """A browser draws a field it holds no value for (a first draw, or after it dropped
+    the form's values) with the default it was last sent: an untouched field would come
+    back empty, and be submitted empty, unless that default is the value held here."""
+    at = make_app(JOBS_PAGE).run()
+    at.text_input(key="job-batch_steps-steps").set_value("3")
+    at.text_input(key="job-batch_steps-step_s").set_value("0.01")
+    at.button(key="start-batch_steps").click().run()
+    at.run()
+
+    assert not at.exception
+    sent = {
+        name: at.text_input(key=f"job-batch_steps-{name}").proto.default
+        for name in ("steps", "step_s", "fail_at")
+    }
+    assert sent == {"steps": "3", "step_s": "0.01", "fail_at": "0"}
+
+
 @pytest.mark.parametrize(
     ("job", "param", "value", "message"),
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC
 
 from app.store_tables import process_rows, session_history_rows, stored_task_rows
@@ -51,6 +52,13 @@ def test_task_history_names_the_process_and_shortens_owners() -> None:
     assert row["State"] == "Interrupted"
     assert row["Progress"] == "50%"
     assert row["Process"] == "01234567…"
+
+
+def test_task_history_tells_apart_owners_of_the_same_kind() -> None:
+    one = replace(stored("t1", TaskStatus.IN_PROGRESS), owner="browser:aaaaaaaaaaaa")
+    two = replace(stored("t1", TaskStatus.IN_PROGRESS), owner="browser:bbbbbbbbbbbb")
+    owners = [row["Owner"] for row in stored_task_rows([one, two], UTC)]
+    assert owners == ["browser aaaaaaaa…", "browser bbbbbbbb…"]
 
 
 def test_session_history_shows_durations_of_ended_sessions() -> None:

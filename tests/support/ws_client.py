@@ -88,6 +88,7 @@ class WsSession:
     async def _connect(self, resume: str | None = None) -> None:
         await self._drop()
         protocols = ["streamlit", "unused-xsrf"] + ([resume] if resume else [])
+        source = self._client.source_address
         self._connection = await connect(
             self._client.ws_url,
             subprotocols=[Subprotocol(protocol) for protocol in protocols],
@@ -96,6 +97,7 @@ class WsSession:
             compression=None,
             max_size=64 * 2**20,
             open_timeout=DEFAULT_TIMEOUT_S,
+            local_addr=None if source is None else (source, 0),
         )
         self._changed = asyncio.Condition()
         self._reader = asyncio.create_task(self._read(self._connection))
@@ -176,10 +178,15 @@ class WsSession:
 
 
 class StreamlitWsClient:
-    """Opens ``WsSession``s against one server; owns the event loop they run on."""
+    """Opens ``WsSession``s against one server; owns the event loop they run on.
 
-    def __init__(self, ws_url: str) -> None:
+    ``source_address`` (a loopback address such as ``127.0.3.1``) is the address the
+    connections come from: a proxy that routes by client address sees another client.
+    """
+
+    def __init__(self, ws_url: str, *, source_address: str | None = None) -> None:
         self.ws_url = ws_url
+        self.source_address = source_address
         self.sessions: list[WsSession] = []
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(

@@ -92,3 +92,12 @@ def test_backend_dask_starts_a_local_cluster_of_worker_processes() -> None:
         assert isinstance(pid, int) and pid != __import__("os").getpid()
     finally:
         mgr.shutdown(wait=True, cancel=True)
+
+
+def test_the_dashboard_link_is_the_configured_public_one_when_set(
+    manager: AsyncTaskManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert manager.dashboard_link is None  # this scheduler runs without a dashboard
+    monkeypatch.setenv("DASK_DASHBOARD_URL", "https://example.org/dask/status")
+    assert manager.dashboard_link == "https://example.org/dask/status"
+    assert AsyncTaskManager(max_workers=1, backend="threads").dashboard_link is None
