@@ -11,6 +11,7 @@ from app import live_sessions
 from app.collector import ScheduledCollector
 from app.upload_quota import UploadQuota, limit_from_settings
 from sessions import SessionCallbackManager, reap_orphans
+from sessions.runtime import index_config_sections
 from store import DurableStore, get_store
 from taskmgr import AsyncTaskManager, get_task_manager
 
@@ -50,6 +51,7 @@ def _unwire(wired: Services) -> None:
 
 @st.cache_resource(show_spinner=False, on_release=_unwire)
 def _wired() -> Services:
+    index_config_sections()  # every script and fragment run reads the theme's settings
     manager = get_task_manager()
     tracker = SessionCallbackManager.get_handler()
     store = get_store()

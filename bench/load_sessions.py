@@ -10,6 +10,10 @@ plain dict (Streamlit's own floor); our CPU and memory per session are printed a
 to it. Writes docs/performance.md and its plots. Run:
 
     .venv/bin/python bench/load_sessions.py [--sizes 10,50,100,200] [--window-s 20]
+
+(the four default sizes take about 10 minutes on 2 cores; ``--more-step 0`` stops at the
+last size instead of adding tabs while the app holds; ``--profile DIR`` keeps py-spy's
+samples of each server over its window).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import argparse
 import itertools
 import os
 import platform
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -134,22 +140,50 @@ def measure(
         warm.close()
         base = rss_mib(pid)
         live: list[LiveTab] = []
+        opening = time.monotonic()
         for start in range(0, tabs, args.batch):  # open in batches, as users arrive
             size = min(args.batch, tabs - start)
             batch = open_tabs(client, size, page=page, timeout=OPEN_TIMEOUT_S)
             submit_all(client, batch, SUBMIT_KEY, JOB_FORM, timeout=OPEN_TIMEOUT_S)
             live += batch
+            print(
+                f"  {label}: {len(live)}/{tabs} tabs open with a job "
+                f"({time.monotonic() - opening:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
         wait_until(lambda: all(tab.polling for tab in live), timeout=120, message="every tab polls")
         time.sleep(args.warmup_s)  # ok: let every tab's timer settle into its rhythm
+        profiler = start_profiler(args, pid, label, tabs)
         cpu0, start_t = cpu_seconds(pid), time.monotonic()
         time.sleep(args.window_s)  # ok: the measuring window
         cpu1, end_t = cpu_seconds(pid), time.monotonic()
+        if profiler is not None:
+            profiler.wait(timeout=60)
         rss = rss_mib(pid)
         gaps = [gap for tab in live for gap in tab_gaps(tab.updates, start_t, end_t)]
         silent = sum(1 for tab in live if not any(start_t <= t <= end_t for t in tab.updates))
     return Run(
         label, tabs, end_t - start_t, gaps, silent, (cpu1 - cpu0) / (end_t - start_t), base, rss
     )
+
+
+def start_profiler(
+    args: argparse.Namespace, pid: int, label: str, tabs: int
+) -> subprocess.Popen[bytes] | None:
+    """With ``--profile DIR``: py-spy samples the server over the window (collapsed stacks).
+
+    ``--gil`` samples only the thread holding the GIL, so threads waiting for it do not
+    count as busy; py-spy adds about 1-2% of CPU at this rate.
+    """
+    if args.profile is None:
+        return None
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    out = Path(args.profile) / f"{label}-{tabs}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    command = [spy, "record", "--gil", "--nonblocking", "-r", "50", "-f", "raw"]
+    command += ["-d", str(max(1, round(args.window_s))), "-o", str(out), "-p", str(pid)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def fmt_row(run: Run, floor: Run | None) -> str:
@@ -281,8 +315,11 @@ def main() -> None:
     parser.add_argument("--window-s", type=float, default=20.0, help="measuring window")
     parser.add_argument("--warmup-s", type=float, default=4.0, help="settling before it")
     parser.add_argument("--batch", type=int, default=25, help="tabs opened at once")
-    parser.add_argument("--budget-s", type=float, default=540.0, help="no new size after this")
+    parser.add_argument("--budget-s", type=float, default=1800.0, help="no new size after this")
     parser.add_argument("--no-doc", action="store_true", help="print only; leave docs/ alone")
+    parser.add_argument(
+        "--profile", metavar="DIR", help="py-spy the servers over each window into DIR"
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     command = " ".join(["python bench/load_sessions.py", *sys.argv[1:]])
@@ -296,18 +333,21 @@ def main() -> None:
         queue = list(sizes)
         while queue and time.monotonic() - started < args.budget_s:
             tabs = queue.pop(0)
+            opening = FLOOR_LABEL
             try:
                 floor = measure(FLOOR_APP, FLOOR_LABEL, "", tabs, args, Path(workdir))
+                runs.append(floor)
+                print(fmt_row(floor, None), flush=True)
+                opening = APP_LABEL
                 ours = measure(APP, APP_LABEL, "Jobs", tabs, args, Path(workdir))
             except (TimeoutError, WaitTimeout) as exc:
                 notes.append(
-                    f"{tabs} tabs: not measured, the tabs could not all open and start "
-                    f"their jobs in time ({type(exc).__name__}); see the load average above."
+                    f"{tabs} tabs: not measured, the {opening}'s tabs could not all open and "
+                    f"start their jobs in time ({type(exc).__name__}); see the load average above."
                 )
                 print(notes[-1], file=sys.stderr, flush=True)
                 break
-            runs += [floor, ours]
-            print(fmt_row(floor, None), flush=True)
+            runs.append(ours)
             print(fmt_row(ours, floor), flush=True)
             if (
                 not queue
@@ -355,20 +395,33 @@ RSS per tab is the server's resident memory growth over its idle size, divided b
 
 ## Where a tick's time goes
 
-Profiled with py-spy against a real `streamlit run` of the app under this load (100 tabs):
-`py-spy record --gil -r 50 -d 15 -f raw -p <server pid>` (`--gil`: only the thread holding the
-GIL is sampled; without it, threads waiting for the GIL count as busy and C code that releases
-it looks dearer than it is).
+Profiled with py-spy against the real `streamlit run` servers of this benchmark:
+`python bench/load_sessions.py --sizes 100 --more-step 0 --no-doc --profile DIR` runs
+`py-spy record --gil --nonblocking -r 50 -f raw` on each server over its window (`--gil`:
+only the thread holding the GIL is sampled, so threads waiting for it do not count as busy).
+Shares below are of the app's samples.
 
-- Before: Streamlit's full garbage collection after every script and fragment run (about a
-  quarter of the CPU; `runner.postScriptGC = false` now, `app/collector.py` collects every 15 s
-  instead), and converting each task's whole, ever-growing table through pandas to Arrow on
-  every tick (37% of the samples at 50 tabs with tables of 18 rows).
-- After: Streamlit's own run machinery (a thread per run, the `new_session` message with the
-  whole config, the websocket) takes about three quarters of the samples, as it does in the
-  floor app. The card's tick is about a quarter: the bounded table (the latest 20 rows as an
-  Arrow table built from columns, once per task version, and Streamlit's serialisation of it)
-  about 15%, the progress line about 7%, reading the owner's tasks (lock-free) about 4%.
+- Earlier rounds: Streamlit's full garbage collection after every script and fragment run
+  (about a quarter of the CPU; `runner.postScriptGC = false` now, `app/collector.py`
+  collects every 15 s instead), and converting each task's whole, ever-growing table
+  through pandas to Arrow on every tick (now the latest 20 rows, built once per version).
+- The store's writer thread encoded every running task's whole partial result (a table
+  that gains a row a second) to JSON with every batch: 42% of the samples at 120 tabs,
+  growing with the jobs' age, and with it 120 and 200 tabs could not even all open in five
+  minutes. A running task's progress and message are still written with every batch, its
+  data within a 5% share of a core (`store/data_pacing.py`): the writer is now about 8%,
+  half of it SQL.
+- Streamlit builds a `new_session` message for every script and fragment run, reading the
+  six theme sections of its config, each read walking all 370 options under the config
+  lock: 20-35% of the floor's samples, 10% of ours. The app keeps each section's values
+  until Streamlit reads its config again (`sessions/runtime.py`): now under 1%. The
+  floor app keeps paying it, so part of the floor is dearer than the app's same machinery.
+- Now (100 tabs): the script-run threads take about 55% of the samples, of which the
+  card's fragment body 25%: the bounded table (building the Arrow table of the latest 20
+  rows, once per task version, which moves about every tick for this job, and Streamlit's
+  serialisation of it) about 17%, the progress line 4%, reading the owner's tasks and the
+  broadcast (lock-free) 2%; the rest is Streamlit's run machinery, as in the floor. The
+  event loop (websockets, Streamlit's message handling) takes about 20%, the job threads 4%.
 """
 
 

@@ -1,4 +1,5 @@
-"""The one adapter over Streamlit internals that the session tracker needs.
+"""The one adapter over Streamlit internals: what the session tracker needs, and
+``index_config_sections`` (a per-run cost of Streamlit's own, cut for many polling tabs).
 
 Streamlit has no public API to list sessions or to learn that one ended. What
 this package needs from the runtime is read here and nowhere else, behind
@@ -563,3 +564,49 @@ def _starlette_app() -> Any | None:
     except Exception:
         _access_failed("find Streamlit's web app")
     return None
+
+
+#: Streamlit's config sections read so far, for the dict of options they were read from.
+_config_sections: tuple[dict[str, Any], int, dict[str, dict[str, Any]]] | None = None
+_config_sections_installed = False
+
+
+def index_config_sections() -> bool:
+    """Make Streamlit's read of a config section cheap; True once installed.
+
+    Every script and fragment run builds a ``new_session`` message, which reads the six
+    theme sections (300 options) with ``config.get_options_for_section``, and each call
+    walks all 370 options under the config lock: the largest single cost of a bare
+    Streamlit page under many polling tabs (20-35% of its CPU). This installs the same
+    function with each section's values kept until Streamlit reads its config again
+    (a new dict of options: at start, and when config.toml changes). Options only change
+    otherwise through ``config.set_option``, which scripts may use for ``client.*``
+    alone; those are read with ``st.get_option``, not by section.
+    """
+    global _config_sections_installed
+    if not check_streamlit_version():
+        return False
+    from streamlit import config
+
+    with _once_lock:
+        if not _config_sections_installed:
+            config.get_options_for_section = _options_for_section
+            _config_sections_installed = True
+    return True
+
+
+def _options_for_section(section: str) -> dict[str, Any]:
+    """``streamlit.config.get_options_for_section``, kept per section (a fresh copy)."""
+    global _config_sections
+    from streamlit import config
+
+    with config._config_lock:
+        options = config.get_config_options()
+        kept = _config_sections
+        if kept is None or kept[0] is not options or kept[1] != len(options):
+            kept = _config_sections = (options, len(options), {})
+        values = kept[2].get(section)
+        if values is None:
+            values = {o.name: o.value for o in options.values() if o.section == section}
+            kept[2][section] = values
+        return dict(values)

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from store.codec import DEFAULT_MAX_VALUE_BYTES, from_json, to_json_or_summary
+from store.data_pacing import DataPacer
 from store.engine import check_reachable, make_engine
 from store.errors import StoreUnavailable
 from store.models import ProcessRow, SessionRow, TaskRow, UserValueRow
@@ -44,6 +45,8 @@ _SNAPSHOT_COLUMNS = (
     "process_id",
     "updated_at",
 )
+#: The same, for a snapshot whose data is not due for a rewrite (store.data_pacing).
+_SNAPSHOT_COLUMNS_KEEPING_DATA = tuple(name for name in _SNAPSHOT_COLUMNS if name != "data")
 
 
 class SqlStore:
@@ -53,6 +56,8 @@ class SqlStore:
         self.engine: Engine = make_engine(raw_url)
         self.url = mask_url(self.engine.url)
         self.max_value_bytes = max_value_bytes
+        #: When a running task's (growing) partial data is encoded and written again.
+        self.data_pacer = DataPacer()
 
     @property
     def dialect(self) -> str:
@@ -71,24 +76,25 @@ class SqlStore:
     # -- writes ---------------------------------------------------------------------------
 
     def write(self, batch: WriteBatch, process_id: str) -> None:
-        now = time.time()
-        task_rows = [self._task_row(snap, process_id, now) for snap in batch.tasks.values()]
+        now, mono = time.time(), time.monotonic()
+        full_rows: list[dict[str, Any]] = []
+        kept_data_rows: list[dict[str, Any]] = []
+        paced: list[tuple[TaskKey, TaskSnapshot, float]] = []
+        for snap in batch.tasks.values():
+            stored_key = task_key(snap.owner, snap.id)
+            if self.data_pacer.due(stored_key, snap.status, snap.submitted_at, mono):
+                started = time.perf_counter()
+                full_rows.append(self._task_row(snap, process_id, now))
+                paced.append((stored_key, snap, time.perf_counter() - started))
+            else:
+                kept_data_rows.append(self._task_row(snap, process_id, now, with_data=False))
         with self.engine.begin() as connection:
-            if task_rows:
-                insert = self._insert(TaskRow)
-                newer = or_(
-                    insert.excluded.process_id != TaskRow.process_id,
-                    insert.excluded.version >= TaskRow.version,
-                    insert.excluded.submitted_at > TaskRow.submitted_at,
-                )
-                connection.execute(
-                    insert.on_conflict_do_update(
-                        index_elements=["owner", "task_id"],
-                        set_={name: insert.excluded[name] for name in _SNAPSHOT_COLUMNS},
-                        where=newer,
-                    ),
-                    task_rows,
-                )
+            for task_rows, task_columns in (
+                (full_rows, _SNAPSHOT_COLUMNS),
+                (kept_data_rows, _SNAPSHOT_COLUMNS_KEEPING_DATA),
+            ):
+                if task_rows:
+                    connection.execute(self._upsert_tasks(task_columns), task_rows)
             for (raw_owner, raw_id), params in batch.params.items():
                 owner, task_id = task_key(raw_owner, raw_id)
                 connection.execute(
@@ -120,6 +126,22 @@ class SqlStore:
                 )
             for (owner, key), value in batch.values.items():
                 self._put_value(connection, owner, key, value.kind, value.raw, value.written_at)
+        for stored_key, snap, encode_s in paced:  # committed: the data is in the database
+            self.data_pacer.written(stored_key, snap.status, snap.submitted_at, encode_s, mono)
+
+    def _upsert_tasks(self, columns: tuple[str, ...]) -> Any:
+        """Insert tasks, or overwrite ``columns`` of a stored one with a newer snapshot."""
+        insert = self._insert(TaskRow)
+        newer = or_(
+            insert.excluded.process_id != TaskRow.process_id,
+            insert.excluded.version >= TaskRow.version,
+            insert.excluded.submitted_at > TaskRow.submitted_at,
+        )
+        return insert.on_conflict_do_update(
+            index_elements=["owner", "task_id"],
+            set_={name: insert.excluded[name] for name in columns},
+            where=newer,
+        )
 
     def put_value(self, owner: str, key: str, kind: str, raw: bytes) -> None:
         with self.engine.begin() as connection:
@@ -138,10 +160,13 @@ class SqlStore:
             )
         )
 
-    def _task_row(self, snap: TaskSnapshot, process_id: str, now: float) -> dict[str, Any]:
+    def _task_row(
+        self, snap: TaskSnapshot, process_id: str, now: float, *, with_data: bool = True
+    ) -> dict[str, Any]:
+        """The task's columns; without ``with_data``, its data stays as stored (not encoded)."""
         owner, task_id = task_key(snap.owner, snap.id)
         error = snap.error
-        return {
+        row = {
             "owner": owner,
             "task_id": task_id,
             "job": snap.name,
@@ -149,9 +174,6 @@ class SqlStore:
             "status": snap.status.value,
             "progress": snap.progress,
             "message": snap.message,
-            "data": None
-            if snap.status is TaskStatus.SUCCESS
-            else to_json_or_summary(snap.data, self.max_value_bytes),
             "result": to_json_or_summary(snap.result, self.max_value_bytes),
             "error": None if error is None else _error_text(error),
             "traceback": snap.traceback,
@@ -163,6 +185,13 @@ class SqlStore:
             "cancel_requested_at": None,
             "updated_at": now,
         }
+        if with_data:
+            row["data"] = (
+                None
+                if snap.status is TaskStatus.SUCCESS
+                else to_json_or_summary(snap.data, self.max_value_bytes)
+            )
+        return row
 
     def _params_json(self, params: Mapping[str, Any]) -> str | None:
         text = to_json_or_summary(dict(params), self.max_value_bytes)

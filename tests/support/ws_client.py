@@ -15,6 +15,10 @@ synchronous ``WsSession`` handles, so plain (non-async) tests can use it::
         session.close()                        # the tab closed
         blip = client.open(); blip.drop()      # connection lost without a close
         blip.resume()                          # reconnects to the same session id
+
+A session opened with ``browser=`` (a ``Browser``) is a tab of that browser: it sends
+the cookie the server issued to it, as a browser does with every websocket handshake,
+so the app sees the browser's identity (its owner) and not a cookieless session's.
 """
 
 from __future__ import annotations
@@ -23,9 +27,13 @@ import asyncio
 import contextlib
 import threading
 import time
+import urllib.request
 from collections.abc import Coroutine, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -38,6 +46,39 @@ from tests.support.wait import DEFAULT_TIMEOUT_S
 T = TypeVar("T")
 
 USER_AGENT = "streamlit-taskpool-tests/1 (websocket client)"
+#: The cookie Streamlit's server gives every browser (XSRF protection, on by default).
+XSRF_COOKIE = "_streamlit_xsrf"
+
+
+@dataclass(frozen=True)
+class Browser:
+    """One browser: the XSRF cookie the server issued to it, sent by each of its tabs."""
+
+    xsrf_cookie: str
+
+    @classmethod
+    def fetch(cls, ws_url: str, timeout: float = DEFAULT_TIMEOUT_S) -> Browser:
+        """A new browser: loads the health check, as the page does, and keeps the cookie."""
+        with urllib.request.urlopen(
+            f"{page_origin(ws_url)}/_stcore/health", timeout=timeout
+        ) as response:
+            jar: SimpleCookie = SimpleCookie()
+            for header in response.headers.get_all("Set-Cookie") or []:
+                jar.load(header)
+        morsel = jar.get(XSRF_COOKIE)
+        if morsel is None or not morsel.value:
+            raise AssertionError(f"the server set no {XSRF_COOKIE} cookie (XSRF protection off?)")
+        return cls(morsel.value)
+
+    def handshake_headers(self, ws_url: str) -> dict[str, str]:
+        """What a browser adds to the websocket handshake: its cookie and the page's origin."""
+        return {"Cookie": f"{XSRF_COOKIE}={self.xsrf_cookie}", "Origin": page_origin(ws_url)}
+
+
+def page_origin(ws_url: str) -> str:
+    """The origin of the page that opens ``ws_url`` (``http://host:port``)."""
+    parts = urlsplit(ws_url)
+    return f"{'https' if parts.scheme == 'wss' else 'http'}://{parts.netloc}"
 
 
 class WsSession:
@@ -47,9 +88,17 @@ class WsSession:
     and ``query_string`` the page's query string as the server last set it.
     """
 
-    def __init__(self, client: StreamlitWsClient, query_string: str, user_agent: str) -> None:
+    def __init__(
+        self,
+        client: StreamlitWsClient,
+        query_string: str,
+        user_agent: str,
+        browser: Browser | None = None,
+    ) -> None:
         self._client = client
         self.user_agent = user_agent
+        #: The browser this tab belongs to; None: a client without cookies.
+        self.browser = browser
         self.query_string = query_string
         self.session_id: str | None = None
         #: ``time.time()`` just before the latest close or drop.
@@ -87,11 +136,15 @@ class WsSession:
 
     async def _connect(self, resume: str | None = None) -> None:
         await self._drop()
-        protocols = ["streamlit", "unused-xsrf"] + ([resume] if resume else [])
+        # The frontend sends the XSRF cookie's value as the second subprotocol.
+        xsrf = self.browser.xsrf_cookie if self.browser else "unused-xsrf"
+        protocols = ["streamlit", xsrf] + ([resume] if resume else [])
+        headers = self.browser.handshake_headers(self._client.ws_url) if self.browser else {}
         source = self._client.source_address
         self._connection = await connect(
             self._client.ws_url,
             subprotocols=[Subprotocol(protocol) for protocol in protocols],
+            additional_headers=headers,
             user_agent_header=self.user_agent,
             proxy=None,
             compression=None,

@@ -6,6 +6,10 @@ frontend, reruns a polling fragment on its own timer: an ``auto_rerun`` message 
 timer that sends a fragment rerun every ``interval`` seconds; a ``stop_auto_rerun``
 message, or the start of a full script run, disarms it. Each fragment run that finishes
 is an update the tab saw (``updates``, monotonic seconds).
+
+Each tab opened by ``open_tabs`` is a browser of its own (its own server-issued cookie,
+so its own owner and its own jobs), as many users would be; ``browsers=`` opens tabs of
+given browsers instead, e.g. two tabs of one user.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from tests.support.wait import DEFAULT_TIMEOUT_S
-from tests.support.ws_client import USER_AGENT, StreamlitWsClient, WsSession
+from tests.support.ws_client import USER_AGENT, Browser, StreamlitWsClient, WsSession
 
 TIMEZONE = "Europe/Rome"
 
@@ -28,9 +32,14 @@ class LiveTab(WsSession):
     """One tab with its widget values, its fragment timers and the updates it saw."""
 
     def __init__(
-        self, client: StreamlitWsClient, query_string: str, user_agent: str, page: str
+        self,
+        client: StreamlitWsClient,
+        query_string: str,
+        user_agent: str,
+        page: str,
+        browser: Browser | None = None,
     ) -> None:
-        super().__init__(client, query_string, user_agent)
+        super().__init__(client, query_string, user_agent, browser)
         self.page = page
         self.page_script_hash = ""
         #: Widget id -> label, for every widget the tab was shown.
@@ -42,6 +51,8 @@ class LiveTab(WsSession):
         self.progress_texts: list[str] = []
         #: The bodies of the alerts (st.success, st.error...) of the latest full run.
         self.alerts: list[str] = []
+        #: The markdown and text bodies of the latest full run (``texts`` may be a fragment's).
+        self.page_texts: list[str] = []
         self._run_alerts: list[str] = []
         self.fragment_reruns_sent = 0
         self._values: dict[str, str] = {}
@@ -127,6 +138,7 @@ class LiveTab(WsSession):
                 self.updates.append(time.monotonic())
             elif message.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
                 self.alerts = self._run_alerts
+                self.page_texts = list(self._run_texts)
         await super()._on_message(message)
 
     def _note_element(self, message: ForwardMsg) -> None:
@@ -187,10 +199,18 @@ def open_tabs(
     *,
     page: str = "",
     user_agent: str = USER_AGENT,
+    browsers: Sequence[Browser] | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
 ) -> list[LiveTab]:
-    """``count`` tabs on ``page`` (its URL path, e.g. "Jobs"), each past its first run."""
-    tabs = [LiveTab(client, "", user_agent, page) for _ in range(count)]
+    """``count`` tabs on ``page`` (its URL path, e.g. "Jobs"), each past its first run.
+
+    Each tab is a new browser, unless ``browsers`` (one per tab) says whose tab it is.
+    """
+    if browsers is None:
+        browsers = [Browser.fetch(client.ws_url, timeout) for _ in range(count)]
+    if len(browsers) != count:
+        raise ValueError(f"{count} tabs need {count} browsers, got {len(browsers)}")
+    tabs = [LiveTab(client, "", user_agent, page, browser) for browser in browsers]
     client.sessions.extend(tabs)
 
     async def start_all() -> None:
