@@ -40,6 +40,7 @@ class Record:
     """The tracker's mutable view of one live session (guarded by the tracker's lock)."""
 
     __slots__ = (
+        "announced",
         "beat_from",
         "callbacks",
         "client_ip",
@@ -67,6 +68,8 @@ class Record:
         self.owner: str | None = None
         self.registered = False
         self.start_called = False
+        #: A pass announced the start before any registration: listeners heard no owner.
+        self.announced = False
         self.callbacks = NO_CALLBACKS
         self.context: ScriptContext | None = None
         #: The runtime's record of the session's current connection, once seen.

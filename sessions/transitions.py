@@ -59,6 +59,7 @@ class SessionTransitions:
                     record = records[session_id] = Record(session_id, now)
                     self._attach_locked(record, handle)
                     events.append(Event("start", self._info_locked(record), None, None))
+                    record.announced = True
                 else:
                     if record.state is _CONNECTED and known.get(session_id):
                         # Resumed onto a new connection between two passes: a blip.
@@ -198,8 +199,9 @@ class SessionTransitions:
         old = record.owner
         if old == owner:
             return
-        if old is not None:
-            # Listeners get the record under the owner it leaves (the reaper keeps it for the end).
+        if old is not None or record.announced:
+            # Listeners get the record under the owner it leaves (the reaper keeps it for the
+            # end); a session a pass announced before it registered leaves None.
             events.append(Event("owner_change", self._info_locked(record), None, None))
         self._index_owner_locked(record.session_id, old, owner)
         record.owner = owner
