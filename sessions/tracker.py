@@ -11,32 +11,30 @@ The thread waits on a condition, never polls in a loop. It wakes
 States follow ``SessionState``; every change and every callback happen on the
 tracker thread, outside the lock. Callbacks that raise are logged and the
 thread goes on; after ``stop()`` none runs.
-
-This module holds the tracker's public face and its thread. The records and events
-are in records.py, their state changes in transitions.py, and the delivery of
-events to callbacks and listeners in callouts.py; one lock, the tracker's, guards them all.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal, NamedTuple
 
 from sessions import runtime
-from sessions.callouts import Listener, SessionCallouts, check_callable, index_listeners
 from sessions.info import SessionCallback, SessionInfo, SessionListener, SessionState
 from sessions.owner import owner_token
-from sessions.records import Event, EventKind, Record, SessionCallbacks, Visit
-from sessions.runtime import ScriptContext
-from sessions.transitions import SessionTransitions
+from sessions.runtime import ActiveSessions, Handle, ScriptContext
 
-__all__ = ["EventKind", "SessionCallbackManager", "TrackerStats"]
+logger = logging.getLogger(__name__)
 
+EventKind = Literal["start", "heartbeat", "disconnect", "resume", "end", "owner_change"]
+
+_CONNECTED: Final = SessionState.CONNECTED
 _DISCONNECTED: Final = SessionState.DISCONNECTED
+_ENDED: Final = SessionState.ENDED
 
 #: Where ``register_session`` keeps the session's owner in its ``st.session_state``, so
 #: that a session Streamlit resumes after the tracker ended it gets its owner back.
@@ -60,7 +58,116 @@ class TrackerStats:
     callback_errors: int
 
 
-class SessionCallbackManager(SessionTransitions, SessionCallouts):
+class _SessionCallbacks(NamedTuple):
+    on_start: SessionCallback | None
+    on_heartbeat: SessionCallback | None
+    on_end: SessionCallback | None
+
+
+_NO_CALLBACKS: Final = _SessionCallbacks(None, None, None)
+
+
+class _Listener:
+    """One ``add_listener`` call: the functions it gave, by event kind."""
+
+    __slots__ = ("by_kind", "removed")
+
+    def __init__(self, by_kind: dict[EventKind, SessionListener]) -> None:
+        self.by_kind = by_kind
+        #: Set under the lock by its remove(); a batch being emitted skips it from then on.
+        self.removed = False
+
+
+def _check_callable(name: str, fn: object) -> None:
+    """Refuse a non-callable at once, not later on the tracker thread."""
+    if fn is not None and not callable(fn):
+        raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
+
+
+def _index_listeners(
+    listeners: tuple[_Listener, ...],
+) -> dict[EventKind, tuple[tuple[SessionListener, _Listener], ...]]:
+    """For each event kind, the functions to call (with the listener they belong to)."""
+    index: dict[EventKind, list[tuple[SessionListener, _Listener]]] = {}
+    for listener in listeners:
+        for kind, fn in listener.by_kind.items():
+            index.setdefault(kind, []).append((fn, listener))
+    return {kind: tuple(fns) for kind, fns in index.items()}
+
+
+class _Event(NamedTuple):
+    kind: EventKind
+    info: SessionInfo
+    #: The session's own callback for this event, run with ``context`` attached.
+    callback: SessionCallback | None
+    context: ScriptContext | None
+    #: False for a registration that only owes the session its own on_start.
+    to_listeners: bool = True
+
+
+class _Record:
+    """The tracker's mutable view of one live session (guarded by the tracker's lock)."""
+
+    __slots__ = (
+        "announced",
+        "beat_from",
+        "callbacks",
+        "client_ip",
+        "context",
+        "deadline",
+        "disconnected_at",
+        "handle",
+        "last_heartbeat",
+        "owner",
+        "page",
+        "page_hash",
+        "registered",
+        "script_runs",
+        "session_id",
+        "start_called",
+        "started_at",
+        "state",
+        "user_agent",
+    )
+
+    def __init__(self, session_id: str, started_at: float) -> None:
+        self.session_id = session_id
+        self.started_at = started_at
+        self.state = _CONNECTED
+        self.owner: str | None = None
+        self.registered = False
+        self.start_called = False
+        #: A pass announced the start before any registration: listeners heard no owner.
+        self.announced = False
+        self.callbacks = _NO_CALLBACKS
+        self.context: ScriptContext | None = None
+        #: The runtime's record of the session's current connection, once seen.
+        self.handle: Handle | None = None
+        self.user_agent: str | None = None
+        self.client_ip: str | None = None
+        self.page_hash = ""
+        self.page: str | None = None
+        self.script_runs = 0
+        #: Ticks at or after this time (epoch) are this connection's heartbeats.
+        self.beat_from = started_at
+        #: The last heartbeat of an earlier connection (while not connected, the latest).
+        self.last_heartbeat: float | None = None
+        self.disconnected_at: float | None = None
+        #: time.monotonic() at which a disconnected session ends.
+        self.deadline = math.inf
+
+
+class _Visit(NamedTuple):
+    """A call into one session's own state (its end hook, its owner), made after a pass,
+    outside the lock: the session's script thread may hold its state's lock."""
+
+    record: _Record
+    context: ScriptContext | None
+    #: First seen in the runtime's list: look for an owner an earlier run registered.
+    new: bool
+
+
+class SessionCallbackManager:
     """Tracks every session of the server: start, heartbeat, disconnect, resume, end.
 
     One per server: ``SessionCallbackManager.get_handler()``. A session that
@@ -82,17 +189,17 @@ class SessionCallbackManager(SessionTransitions, SessionCallouts):
 
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._records: dict[str, Record] = {}
+        self._records: dict[str, _Record] = {}
         #: Runtime identity of each session's connection, as of the latest pass.
         self._keys: dict[str, int] = {}
         #: Connected or not, the sessions that gave an on_heartbeat callback.
-        self._beat_callbacks: dict[str, Record] = {}
+        self._beat_callbacks: dict[str, _Record] = {}
         self._last_beat: float | None = None
         self._owners: dict[str, set[str]] = {}
         self._released: dict[str, float] = {}
-        self._pending: list[Event] = []
-        self._listeners: tuple[Listener, ...] = ()
-        self._by_kind = index_listeners(())
+        self._pending: list[_Event] = []
+        self._listeners: tuple[_Listener, ...] = ()
+        self._by_kind = _index_listeners(())
         self._beat_listeners = False
         self._signalled = False
         self._stopping = False
@@ -149,10 +256,10 @@ class SessionCallbackManager(SessionTransitions, SessionCallouts):
         ENDED and whose browser is gone (no second start); both return the id.
         Non-callable callbacks raise ``TypeError`` at once.
         """
-        check_callable("on_session_start", on_session_start)
-        check_callable("on_heartbeat", on_heartbeat)
-        check_callable("on_session_end", on_session_end)
-        callbacks = SessionCallbacks(on_session_start, on_heartbeat, on_session_end)
+        _check_callable("on_session_start", on_session_start)
+        _check_callable("on_heartbeat", on_heartbeat)
+        _check_callable("on_session_end", on_session_end)
+        callbacks = _SessionCallbacks(on_session_start, on_heartbeat, on_session_end)
         context = runtime.current_context()
         if context is None:
             self._report_once(
@@ -189,7 +296,7 @@ class SessionCallbackManager(SessionTransitions, SessionCallouts):
         self,
         session_id: str,
         owner: str,
-        callbacks: SessionCallbacks,
+        callbacks: _SessionCallbacks,
         callback_context: ScriptContext | None,
     ) -> tuple[bool, bool]:
         """Record a registration and wake the thread.
@@ -205,7 +312,7 @@ class SessionCallbackManager(SessionTransitions, SessionCallouts):
             handle = runtime.find_active(session_id)
             if handle is None and self._listing and session_id in self._ended:
                 return False, False  # a late run of an ended session, its browser gone
-            record = self._records[session_id] = Record(session_id, time.time())
+            record = self._records[session_id] = _Record(session_id, time.time())
             record.context = callback_context
             if handle is not None:
                 self._attach_locked(record, handle)
@@ -226,7 +333,7 @@ class SessionCallbackManager(SessionTransitions, SessionCallouts):
         if starting:
             record.start_called = True
             if created:  # a session first seen by a tick was already announced
-                self._pending.append(Event("start", self._info_locked(record), None, None))
+                self._pending.append(_Event("start", self._info_locked(record), None, None))
         self._signalled = True
         self._wake.notify()
         return True, starting
@@ -268,18 +375,18 @@ class SessionCallbackManager(SessionTransitions, SessionCallouts):
             "owner_change": on_owner_change,
         }
         for kind, fn in given.items():
-            check_callable(f"on_{kind}", fn)
-        listener = Listener({kind: fn for kind, fn in given.items() if fn is not None})
+            _check_callable(f"on_{kind}", fn)
+        listener = _Listener({kind: fn for kind, fn in given.items() if fn is not None})
         with self._lock:
             self._listeners = (*self._listeners, listener)
-            self._by_kind = index_listeners(self._listeners)
+            self._by_kind = _index_listeners(self._listeners)
             self._beat_listeners = "heartbeat" in self._by_kind
 
         def remove() -> None:
             with self._lock:
                 listener.removed = True
                 self._listeners = tuple(each for each in self._listeners if each is not listener)
-                self._by_kind = index_listeners(self._listeners)
+                self._by_kind = _index_listeners(self._listeners)
                 self._beat_listeners = "heartbeat" in self._by_kind
                 self._reported.discard(("listener", id(listener)))
 
@@ -371,7 +478,7 @@ class SessionCallbackManager(SessionTransitions, SessionCallouts):
                 if next_beat <= now:
                     next_beat = now + interval
             started = time.thread_time()
-            events: list[Event] = []
+            events: list[_Event] = []
             try:
                 self._scan(beat, events)
             except Exception:
@@ -387,9 +494,9 @@ class SessionCallbackManager(SessionTransitions, SessionCallouts):
                     self._tick_cpu_s += used
                     self._max_tick_cpu_s = max(self._max_tick_cpu_s, used)
 
-    def _scan(self, beat: bool, events: list[Event]) -> None:
+    def _scan(self, beat: bool, events: list[_Event]) -> None:
         """One pass: gather the events due into ``events`` (pending ones first)."""
-        to_visit: list[Visit] = []
+        to_visit: list[_Visit] = []
         with self._lock:
             # Listed under the lock: a session that registers after this list was
             # taken cannot be mistaken for one that left.
@@ -411,10 +518,10 @@ class SessionCallbackManager(SessionTransitions, SessionCallouts):
         if to_visit:
             self._visit_sessions(to_visit, events)
 
-    def _visit_sessions(self, sessions: list[Visit], events: list[Event]) -> None:
+    def _visit_sessions(self, sessions: list[_Visit], events: list[_Event]) -> None:
         """Arm end hooks, and take back the owners of sessions that registered before the
         tracker ended them (Streamlit resumed them; an idle page does not run again)."""
-        found: list[tuple[Record, str]] = []
+        found: list[tuple[_Record, str]] = []
         for each in sessions:
             runtime.arm_release_hook(each.record.session_id, self._on_released, each.context)
             if each.new:
@@ -427,3 +534,251 @@ class SessionCallbackManager(SessionTransitions, SessionCallouts):
             for record, owner in found:
                 if self._records.get(record.session_id) is record and record.owner is None:
                     self._set_owner_locked(record, owner, events)
+
+    def _apply_listing_locked(
+        self,
+        active: ActiveSessions,
+        released: dict[str, float],
+        now: float,
+        mono: float,
+        events: list[_Event],
+        to_visit: list[_Visit],
+    ) -> None:
+        """Diff the runtime's sessions against the records: C-level dict and set work only,
+        unless a session started, resumed or left since the last pass."""
+        records = self._records
+        current = active.keys
+        known = self._keys
+        if current != known:
+            for session_id, _key in current.items() - known.items():
+                handle = active.handles[session_id]
+                record = records.get(session_id)
+                new = record is None
+                if record is None:
+                    record = records[session_id] = _Record(session_id, now)
+                    self._attach_locked(record, handle)
+                    events.append(_Event("start", self._info_locked(record), None, None))
+                    record.announced = True
+                else:
+                    if record.state is _CONNECTED and known.get(session_id):
+                        # Resumed onto a new connection between two passes: a blip.
+                        self._disconnect_locked(record, released.get(session_id, mono), now, mono)
+                        events.append(_Event("disconnect", self._info_locked(record), None, None))
+                    self._attach_locked(record, handle)
+                    if record.state is _DISCONNECTED:
+                        self._resume_locked(record, now, events)
+                to_visit.append(_Visit(record, record.context, new))
+            self._keys = current
+        for session_id in records.keys() - current.keys():
+            record = records[session_id]
+            if record.state is _CONNECTED:
+                self._disconnect_locked(record, released.get(session_id, mono), now, mono)
+                events.append(_Event("disconnect", self._info_locked(record), None, None))
+        for session_id in released:
+            key = current.get(session_id)
+            if key is not None and key == known.get(session_id) and session_id in records:
+                # Released, yet on the same connection: caches were cleared, not the tab closed.
+                record = records[session_id]
+                to_visit.append(_Visit(record, record.context, False))
+
+    def _apply_releases_locked(
+        self, released: dict[str, float], now: float, mono: float, events: list[_Event]
+    ) -> None:
+        for session_id, released_at in released.items():
+            record = self._records.get(session_id)
+            if record is not None and record.state is _CONNECTED:
+                self._disconnect_locked(record, released_at, now, mono)
+                events.append(_Event("disconnect", self._info_locked(record), None, None))
+
+    def _beat_locked(self, now: float, events: list[_Event]) -> None:
+        """A heartbeat for every connected session; work per session only for those
+        that someone listens to."""
+        self._last_beat = now
+        self._last_tick_sessions = len(self._records)
+        beat_listeners = self._beat_listeners
+        beating = self._records if beat_listeners else self._beat_callbacks
+        for record in beating.values():
+            if record.state is _CONNECTED:
+                events.append(
+                    _Event(
+                        "heartbeat",
+                        self._info_locked(record),
+                        record.callbacks.on_heartbeat,
+                        record.context,
+                        beat_listeners,
+                    )
+                )
+
+    def _disconnect_locked(self, record: _Record, at: float, now: float, mono: float) -> None:
+        """CONNECTED -> DISCONNECTED at monotonic time ``at``; the grace window starts then."""
+        record.last_heartbeat = self._last_heartbeat_locked(record)
+        record.state = _DISCONNECTED
+        record.disconnected_at = now - max(0.0, mono - at)
+        record.deadline = at + self.grace_s
+
+    def _resume_locked(self, record: _Record, now: float, events: list[_Event]) -> None:
+        record.state = _CONNECTED
+        record.disconnected_at = None
+        record.deadline = math.inf
+        record.beat_from = now
+        events.append(_Event("resume", self._info_locked(record), None, None))
+
+    def _end_expired_locked(self, mono: float, events: list[_Event]) -> None:
+        next_deadline = math.inf
+        ended: list[_Record] = []
+        for record in self._records.values():
+            if record.deadline <= mono:
+                ended.append(record)
+            elif record.deadline < next_deadline:
+                next_deadline = record.deadline
+        self._next_deadline = next_deadline
+        for record in ended:
+            session_id = record.session_id
+            del self._records[session_id]
+            self._keys.pop(session_id, None)
+            self._beat_callbacks.pop(session_id, None)
+            self._index_owner_locked(session_id, record.owner, None)
+            record.state = _ENDED
+            info = self._info_locked(record)
+            record.handle = None
+            events.append(_Event("end", info, record.callbacks.on_end, record.context))
+            self._ended.pop(session_id, None)  # re-inserted last, to keep the oldest first
+            self._ended[session_id] = mono + self._ended_kept_s
+
+    def _forget_ended_locked(self, mono: float) -> None:
+        """Drop the ended sessions that Streamlit no longer keeps (oldest first: cheap)."""
+        ended = self._ended
+        while ended:
+            session_id, until = next(iter(ended.items()))
+            if until > mono:
+                return
+            del ended[session_id]
+
+    def _info_locked(self, record: _Record) -> SessionInfo:
+        """The record as a SessionInfo; run counts and page are read from the runtime now."""
+        handle = record.handle
+        if handle is not None:
+            runs = runtime.script_runs(handle)
+            if runs is not None:
+                record.script_runs = runs
+            page = runtime.page_hash(handle)
+            if page is not None and page != record.page_hash:
+                record.page_hash = page
+                record.page = self._page_name_locked(handle, page)
+        return SessionInfo(
+            record.session_id,
+            record.owner,
+            record.state,
+            record.started_at,
+            self._last_heartbeat_locked(record),
+            record.disconnected_at,
+            record.user_agent,
+            record.client_ip,
+            record.page,
+            record.script_runs,
+            record.registered,
+        )
+
+    def _last_heartbeat_locked(self, record: _Record) -> float | None:
+        last_beat = self._last_beat
+        if record.state is _CONNECTED and last_beat is not None and last_beat >= record.beat_from:
+            return last_beat
+        return record.last_heartbeat
+
+    def _attach_locked(self, record: _Record, handle: Handle) -> None:
+        """Follow the session's (new) connection: its client and a context for callbacks."""
+        record.handle = handle
+        details = runtime.client_details(handle)
+        record.user_agent = details.user_agent
+        record.client_ip = details.client_ip
+        if record.context is None:
+            record.context = runtime.detached_context(handle)
+
+    def _set_owner_locked(self, record: _Record, owner: str, events: list[_Event]) -> None:
+        old = record.owner
+        if old == owner:
+            return
+        if old is not None or record.announced:
+            # Listeners get the record under the owner it leaves (the reaper keeps it for the
+            # end); a session a pass announced before it registered leaves None.
+            events.append(_Event("owner_change", self._info_locked(record), None, None))
+        self._index_owner_locked(record.session_id, old, owner)
+        record.owner = owner
+
+    def _index_owner_locked(self, session_id: str, old: str | None, new: str | None) -> None:
+        if old is not None:
+            ids = self._owners.get(old)
+            if ids is not None:
+                ids.discard(session_id)
+                if not ids:
+                    del self._owners[old]
+        if new is not None:
+            self._owners.setdefault(new, set()).add(session_id)
+
+    def _page_name_locked(self, handle: Handle, page: str) -> str | None:
+        name = self._page_names.get(page)
+        if name is None:
+            name = runtime.page_name(handle, page)
+            if name is not None:
+                self._page_names[page] = name
+        return name
+
+    # -- calling out ------------------------------------------------------------------------
+
+    def _emit(self, events: list[_Event]) -> None:
+        """Deliver a pass's events: each session's own callback first, then the listeners."""
+        by_kind = self._by_kind
+        for event in events:
+            if self._stopping:
+                return
+            if event.callback is not None:
+                self._call_session(event, event.callback)
+            if event.kind == "end":
+                # Its last own callback is over: drop its log-once key, or it stays for good.
+                self._forget_failures(("session", event.info.session_id))
+            if event.to_listeners:
+                self._call_listeners(event, by_kind.get(event.kind, ()))
+
+    def _call_session(self, event: _Event, callback: SessionCallback) -> None:
+        try:
+            runtime.call_in_session(event.context, callback)
+        except BaseException:
+            self._callback_failed(
+                ("session", event.info.session_id),
+                f"session {event.info.session_id}'s on_{event.kind} callback",
+            )
+
+    def _call_listeners(
+        self, event: _Event, listeners: tuple[tuple[SessionListener, _Listener], ...]
+    ) -> None:
+        for fn, listener in listeners:
+            # Flags set under the lock by stop() / remove(): read on each call, so that
+            # neither lets another call through once it returned.
+            if self._stopping:
+                return
+            if listener.removed:
+                continue
+            try:
+                fn(event.info)
+            except BaseException:
+                self._callback_failed(("listener", id(listener)), f"on_{event.kind} listener")
+
+    def _callback_failed(self, key: object, what: str) -> None:
+        with self._lock:
+            self._callback_errors += 1
+        if self._report_once(key, f"sessions: {what} raised; tracking goes on"):
+            return
+        logger.debug("sessions: %s raised again", what, exc_info=True)
+
+    def _forget_failures(self, key: object) -> None:
+        with self._lock:
+            self._reported.discard(key)
+
+    def _report_once(self, key: object, message: str, *, exc_info: bool = True) -> bool:
+        """Log ``message`` (with the exception being handled), the first time for ``key``."""
+        with self._lock:
+            first = key not in self._reported
+            self._reported.add(key)
+        if first:
+            logger.warning(message, exc_info=exc_info)
+        return first
