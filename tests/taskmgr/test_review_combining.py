@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 import taskmgr.deadlines as deadlines_module
-import taskmgr.manager as manager_module
+import taskmgr.execution as execution_module
 from taskmgr import (
     AsyncTaskManager,
     TaskContext,
@@ -209,7 +209,7 @@ def test_a_lingering_worker_keeps_no_evicted_result_alive(
     evicted result dies at once. (Reviewed commit: _work's `record = self._turn(record, ...)`
     kept it bound, and _turn's `events` its snapshots, for the whole linger.) LINGER_S is
     raised so the test does not race the linger."""
-    monkeypatch.setattr(manager_module, "LINGER_S", WAIT_S)
+    monkeypatch.setattr(execution_module, "LINGER_S", WAIT_S)
     refs: list[weakref.ref[_Big]] = []
 
     def produce(ctx: TaskContext) -> _Big:
