@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-import pandas as pd
 import streamlit as st
 
 from app import admin_gate, admin_tables, broadcast, client_address, live_sessions, session
@@ -12,7 +11,7 @@ from app.layout import follow_broadcast
 from app.services import services
 from app.session import Notice, UserState
 from app.settings import ADMIN_REFRESH_S
-from ui.markdown_text import literal
+from app.text_table import text_table
 
 _PASSWORD_KEY = "admin-password"
 _ACTIONS = "admin-actions"
@@ -231,17 +230,7 @@ def _live_tables(state: UserState) -> None:
 
 
 def _table(rows: list[dict[str, object]], name: str, empty: str = "Nothing to show.") -> None:
-    if not rows:
-        st.caption(empty)
-        return
-    with st.container(key=f"admin-{name}"):
-        # Cells hold what clients sent (user agents, pages, messages): shown as text.
-        safe = [{k: _cell(v) for k, v in row.items()} for row in rows]
-        st.table(pd.DataFrame(safe), hide_index=True)
-
-
-def _cell(value: object) -> object:
-    return literal(value) if isinstance(value, str) else value
+    text_table(rows, f"admin-{name}", empty)
 
 
 def _on_cancel_task() -> None:

@@ -3,7 +3,6 @@ session history, and cancelling a task that runs in another process."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from app import session, store_tables
@@ -11,6 +10,7 @@ from app.admin_tables import owner_label
 from app.services import services
 from app.session import Notice, UserState
 from app.settings import ADMIN_REFRESH_S
+from app.text_table import text_table
 
 _ACTIONS = "admin-store-actions"
 #: Rows shown per history table (the store keeps more, until retention ends).
@@ -74,11 +74,7 @@ def _store_tables(state: UserState) -> None:
 
 
 def _table(rows: list[dict[str, object]], name: str) -> None:
-    if not rows:
-        st.caption("Nothing recorded yet.")
-        return
-    with st.container(key=f"admin-store-{name}"):
-        st.table(pd.DataFrame(rows), hide_index=True)
+    text_table(rows, f"admin-store-{name}", "Nothing recorded yet.")
 
 
 def _on_cancel() -> None:
