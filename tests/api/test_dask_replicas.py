@@ -196,6 +196,7 @@ def test_two_replicas_share_the_cluster_users_see_their_own_tasks_admins_see_all
         )
         picker = admin.get_by_role("combobox", name="Task in any process")
         picker.click()
+        picker.press_sequentially(owner_label(second.owner))  # typing filters the options
         admin.get_by_role("option", name=f"owner {owner_label(second.owner)}").click()
         admin.get_by_role("button", name="Cancel in its process").click()
         expect(admin.get_by_text(f"Cancel requested for task {second.task_id}")).to_be_visible()
