@@ -175,11 +175,15 @@ class DurableStore:
 
     def attach_manager(self, manager: Manager) -> Callable[[], None]:
         """Persist every snapshot of ``manager``; cancels asked from elsewhere reach it."""
-        remove_listener = manager.add_listener(self.writer.task)
+        change_feed = getattr(manager, "change_feed", None)
+        if change_feed is not None:  # pulled, coalesced at the source: see taskmgr/change_feed.py
+            remove_listener = self.writer.add_feed(change_feed)
+        else:  # any other manager: every snapshot handed in (the feed starts with them all)
+            remove_listener = manager.add_listener(self.writer.task)
+            for snapshot in manager.list_all_tasks():
+                self.writer.task(snapshot)
         with self._lock:
             self._managers.append(manager)
-        for snapshot in manager.list_all_tasks():
-            self.writer.task(snapshot)
 
         def detach() -> None:
             remove_listener()

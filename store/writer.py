@@ -1,9 +1,14 @@
 """Write-behind: records are handed to a queue and written by one thread, in batches.
 
-Whoever hands a record in (a task's worker thread through a manager listener, a script
-run, the tracker thread) appends it to a deque (atomic, no lock: a lock here would
-make the pool's workers queue on each other) and, if the writer sleeps, wakes it:
-nobody waits on the database. The writer coalesces what it takes: a task that reported
+Task snapshots are pulled from the manager's change feed (``add_feed``): one per changed
+task, built when the writer takes them. Whoever hands a record in (a manager listener
+when there is no feed, a script run, the tracker thread) appends it to a deque (atomic,
+no lock: a lock here would make the pool's workers queue on each other) and, if the
+writer sleeps, wakes it: nobody waits on the database. Every ``_INLINE_FOLD`` snapshots,
+the hand-in that finds the batch free folds the queue into it (a non-blocking try of the
+lock; when the writer holds it, the writer folds), so a task's superseded snapshots are
+freed soon instead of being traced by the garbage collector while they wait.
+The writer coalesces what it takes: a task that reported
 progress a hundred times since the last write is written once, with its latest snapshot.
 It writes when a burst is over (``batch_delay_s`` without a hand-in), or at the latest
 ``max_delay_s`` after the burst began: writing during a burst would take the
@@ -24,14 +29,17 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from itertools import repeat
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from store.errors import describe
 from store.protocol import TaskStore
 from store.records import ParamsWrite, SessionWrite, ValueWrite, WriteBatch
 from taskmgr import TaskSnapshot
+from taskmgr.change_feed import TAKE_LIMIT
 
 if TYPE_CHECKING:  # sessions imports Streamlit: not needed to run migrations
     from sessions import SessionInfo
@@ -42,11 +50,26 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_HELD = 100_000
 #: While the database is away, how often the queue is folded into the held batch.
 _DRAIN_WHILE_AWAY_S = 0.1
-#: A queue this long is folded in at once, without waiting for the batching delay: a
-#: burst of reports then never piles up more than this many snapshots. Small, because
-#: every snapshot held is one more object for the garbage collector to trace, and
-#: folding frees the older snapshots of each task at once.
+#: A queue this long is folded in at once by the writer, without waiting for the
+#: batching delay (a safety net: hand-ins fold it long before, see ``_INLINE_FOLD``).
 _EARLY_DRAIN = 1_000
+#: Snapshots queued when a hand-in folds them into the batch itself. Small, because every
+#: snapshot held is one more object for the garbage collector to trace, and folding frees
+#: the older snapshots of each task at once; not tiny, because one fold costs a lock.
+_INLINE_FOLD = 512
+#: A snapshot's order among its task's snapshots, and the task it belongs to.
+_BY_VERSION = attrgetter("version")
+_TASK_KEY = attrgetter("owner", "id")
+
+
+class Feed(Protocol):
+    """Task snapshots to pull (``taskmgr.ChangeFeed``): each changed task's latest."""
+
+    def take(self, limit: int = ...) -> list[TaskSnapshot]: ...
+
+    def pending(self) -> int: ...
+
+    def close(self) -> None: ...
 
 
 class _Put(NamedTuple):
@@ -94,6 +117,8 @@ class WriteBehind:
         #: that folding the snapshots is a tight loop.
         self._inbox: deque[TaskSnapshot] = deque()
         self._puts: deque[_Put] = deque()
+        #: Change feeds the writer pulls task snapshots from (``add_feed``).
+        self._feeds: tuple[Feed, ...] = ()
         #: Set by the writer just before it sleeps; a hand-in then wakes it.
         self._sleeping = False
         self._wake = threading.Event()
@@ -120,8 +145,33 @@ class WriteBehind:
         """A manager listener: the task's snapshot goes to the next batch."""
         inbox = self._inbox
         inbox.append(snapshot)
-        if self._sleeping or len(inbox) == _EARLY_DRAIN:
+        if len(inbox) >= _INLINE_FOLD and self._lock.acquire(False):
+            try:
+                self._fold_tasks_locked()
+            finally:
+                self._lock.release()
+        if self._sleeping:
             self._wake.set()
+
+    def add_feed(self, open_feed: Callable[[threading.Event], Feed]) -> Callable[[], None]:
+        """Pull task snapshots from a change feed (``AsyncTaskManager.change_feed``)
+        instead of being handed every one: the feed sets the writer's event when changes
+        wait. Returns a remover, which takes what is left before closing the feed."""
+        feed = open_feed(self._wake)
+        with self._lock:
+            self._feeds = (*self._feeds, feed)
+        self._wake.set()
+
+        def remove() -> None:
+            with self._lock:
+                if feed not in self._feeds:
+                    return
+                self._pull_locked(feed)
+                self._feeds = tuple(f for f in self._feeds if f is not feed)
+            feed.close()
+            self._wake.set()
+
+        return remove
 
     def params(
         self, owner: Hashable, task_id: Hashable, job: str, params: Mapping[str, Any]
@@ -148,7 +198,11 @@ class WriteBehind:
                 ok=self._failing_since is None,
                 failing_since=self._failing_since,
                 last_error=self._last_error,
-                held=len(self._pending) + self._writing + len(self._inbox) + len(self._puts),
+                held=len(self._pending)
+                + self._writing
+                + len(self._inbox)
+                + len(self._puts)
+                + sum(feed.pending() for feed in self._feeds),
                 dropped=self._dropped,
                 written=self._written,
                 batches=self._batches,
@@ -158,7 +212,7 @@ class WriteBehind:
         """Write everything handed in so far, now; False if not done by the deadline."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
-            while self._inbox or self._puts or len(self._pending) or self._writing:
+            while self._handed_in() or len(self._pending) or self._writing:
                 if self._stopping and not self._thread.is_alive():
                     return False
                 self._hurry = True
@@ -220,7 +274,9 @@ class WriteBehind:
     def _sleep_until_handed_in(self) -> None:
         while not self._handed_in() and not len(self._pending) and not self._stopping:
             self._sleeping = True
-            if not self._handed_in():  # re-checked after raising the flag: none is missed
+            # Re-checked after raising the flag, the batch too (a hand-in may have folded
+            # the queue into it): none is missed.
+            if not self._handed_in() and not len(self._pending):
                 self._wake.wait()
             self._sleeping = False
             self._wake.clear()
@@ -258,7 +314,7 @@ class WriteBehind:
                     self._drain_locked()
 
     def _handed_in(self) -> bool:
-        return bool(self._inbox or self._puts)
+        return bool(self._inbox or self._puts) or any(feed.pending() for feed in self._feeds)
 
     def _drain_locked(self) -> None:
         """Move the queues into the batch, keeping each record's latest state."""
@@ -275,15 +331,44 @@ class WriteBehind:
                     continue
                 room -= 1
             records[item.key] = item.record
+        self._folded += folded
+        for feed in self._feeds:
+            self._pull_locked(feed)
+        self._fold_tasks_locked()
+
+    def _pull_locked(self, feed: Feed) -> None:
+        """Queue what ``feed`` holds now, then fold it (a feed that keeps filling is
+        taken from once per fold: its latest changes wait for the next)."""
+        limit = TAKE_LIMIT
+        while True:
+            taken = feed.take(limit)
+            self._inbox.extend(taken)
+            self._fold_tasks_locked()
+            if len(taken) < limit:
+                return
+
+    def _fold_tasks_locked(self) -> None:
+        """Move the queued snapshots into the batch, keeping each task's latest.
+
+        The chunk is ordered by version (one counter per manager: a resubmitted id's
+        task has higher ones) and made a dict in C, so the Python loop runs once per
+        distinct task, not once per snapshot; a late, older snapshot of a task already
+        in the batch is left out there.
+        """
         inbox = self._inbox
-        count = len(inbox)
-        self._folded += folded + count
-        tasks = pending.tasks
-        take, latest = inbox.popleft, tasks.get
-        for _ in range(count):
-            snapshot = take()
-            key = (snapshot.owner, snapshot.id)
-            old = latest(key)
+        count = len(inbox)  # what comes meanwhile stays for the next fold
+        if not count:
+            return
+        self._folded += count
+        take = inbox.popleft
+        chunk = [take() for _ in repeat(None, count)]
+        chunk.sort(key=_BY_VERSION)
+        latest = dict(zip(map(_TASK_KEY, chunk), chunk, strict=True))
+        tasks = self._pending.tasks
+        room = self.max_held - len(self._pending)
+        held = tasks.get
+        for key, snapshot in latest.items():
+            old = held(key)
             if old is None:
                 if room <= 0:
                     self._drop_locked()

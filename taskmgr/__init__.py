@@ -1,5 +1,6 @@
 """A fair, bounded background task manager for multi-user Streamlit servers."""
 
+from taskmgr.change_feed import ChangeFeed
 from taskmgr.context import TaskContext
 from taskmgr.errors import ManagerClosed, QueueFull, TaskCancelled, UnknownTask
 from taskmgr.manager import AsyncTaskManager
@@ -18,6 +19,7 @@ def get_task_manager(task_type: str = "default") -> AsyncTaskManager:
 __all__ = [
     "AsyncTaskManager",
     "AsyncioRunner",
+    "ChangeFeed",
     "CoroutineRunner",
     "LoopHealth",
     "ManagerClosed",

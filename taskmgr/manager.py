@@ -16,6 +16,7 @@ from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from taskmgr.async_lane import AsyncLane, is_coroutine_function
+from taskmgr.change_feed import ChangeFeed
 from taskmgr.checks import (
     require_hashable,
     require_positive_int,
@@ -119,6 +120,7 @@ class AsyncTaskManager(TaskExecution):
         self._closed = False
         self._runner_released = False
         self._listeners: tuple[Listener, ...] = ()
+        self._feeds: tuple[ChangeFeed, ...] = ()
         self._deadlines = DeadlineTimer()
 
     # -- octostar-compatible accessor -------------------------------------------------
@@ -360,6 +362,29 @@ class AsyncTaskManager(TaskExecution):
                 self._listeners = tuple(fn for fn in self._listeners if fn is not listener)
 
         return remove
+
+    def change_feed(self, wake: threading.Event | None = None) -> ChangeFeed:
+        """The tasks that change from now on, coalesced: each one's latest snapshot, built
+        when the reader calls ``take`` (see taskmgr/change_feed.py). Every task there is
+        now counts as changed, so the reader starts from the whole picture. ``wake`` is
+        set whenever a change arrives with nothing left to take; ``close()`` the feed
+        when done."""
+
+        def snapshot(record: TaskRecord) -> TaskSnapshot:
+            return self._snapshot_locked(record, with_position=False)
+
+        def remove(feed: ChangeFeed) -> None:
+            with self._lock:
+                self._feeds = tuple(f for f in self._feeds if f is not feed)
+
+        feed = ChangeFeed(self._lock, snapshot, wake, remove)
+        with self._lock:
+            self._finished.expire()
+            for owned in self._tasks.values():
+                for record in owned.values():
+                    feed.note_locked(record)
+            self._feeds = (*self._feeds, feed)
+        return feed
 
     # -- shutting down ----------------------------------------------------------------
 

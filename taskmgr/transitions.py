@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 from taskmgr.async_lane import AsyncLane
+from taskmgr.change_feed import ChangeFeed
 from taskmgr.checks import require_hashable
 from taskmgr.combining import CombiningLock
 from taskmgr.deadlines import DeadlineTimer
@@ -58,6 +59,7 @@ class TaskTransitions:
     _closed: bool
     _runner_released: bool
     _listeners: tuple[Listener, ...]
+    _feeds: tuple[ChangeFeed, ...]
     _deadlines: DeadlineTimer
 
     def _wait_for_change_locked(self, timeout: float | None) -> bool:
@@ -204,6 +206,9 @@ class TaskTransitions:
         it costs a pass over the owners for every queued task, under the lock, paid by
         every submit while a listener is attached (see docs/taskmgr.md, "Listeners")."""
         record.published = None
+        if self._feeds and record.visible:
+            for feed in self._feeds:
+                feed.note_locked(record)
         listened = self._listeners and record.visible
         if listened or publish:
             snapshot = self._snapshot_locked(record, with_position=False)

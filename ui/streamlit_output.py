@@ -81,6 +81,16 @@ class _LiveChart:
 _live_views = ViewCache()
 
 
+def _prepare_live(value: Any) -> _LiveTable | _LiveChart | None:
+    """The bounded view of a partial result; None for what is drawn as it is (text, a value)."""
+    shape = classify_data(value)
+    if shape == "table":
+        return _prepare_table(value)
+    if shape == "chart":
+        return _prepare_chart(value)
+    return None
+
+
 def _prepare_table(rows: Sequence[Mapping[str, Any]]) -> _LiveTable:
     shown = tail_rows(rows, LIVE_ROWS)
     table = column_table(shown, table_columns(shown))
@@ -180,25 +190,25 @@ class StreamlitOutput:
                 st.markdown(literal(value if shape == "text" else format_cell(value)))
 
     def live_data(self, snapshot: TaskSnapshot) -> None:
-        """A running task's partial result, bounded (ui.live_view), prepared once per version."""
+        """A running task's partial result, bounded (ui.live_view), prepared once per version:
+        telling a table from a chart reads every row, which a tick must not pay again."""
         value = snapshot.data
-        shape = classify_data(value)
-        key, version = (snapshot.owner, snapshot.id), snapshot.version
-        if shape == "table":
-            table = _live_views.get(key, version, lambda: _prepare_table(value))
+        view = _live_views.get(
+            (snapshot.owner, snapshot.id), snapshot.version, lambda: _prepare_live(value)
+        )
+        if isinstance(view, _LiveTable):
             with self._place():
-                st.dataframe(table.rows, hide_index=True)
-                if table.total > LIVE_ROWS:
-                    st.caption(f"The latest {LIVE_ROWS} of {table.total:,} rows.")
-        elif shape == "chart":
-            chart = _live_views.get(key, version, lambda: _prepare_chart(value))
+                st.dataframe(view.rows, hide_index=True)
+                if view.total > LIVE_ROWS:
+                    st.caption(f"The latest {LIVE_ROWS} of {view.total:,} rows.")
+        elif isinstance(view, _LiveChart):
             with self._place():
-                if chart.data is not None:
-                    st.vega_lite_chart(chart.data, chart.spec)
+                if view.data is not None:
+                    st.vega_lite_chart(view.data, view.spec)
                 else:
                     st.caption("No points yet.")
-                if chart.summary:
-                    st.caption(literal(chart.summary))
+                if view.summary:
+                    st.caption(literal(view.summary))
         else:
             self.data(value)
 

@@ -67,6 +67,34 @@ def test_progress_ticks_of_a_task_are_coalesced(
     assert stored.message == "tick 1999"
 
 
+def test_a_burst_of_tasks_lands_each_in_its_final_state_even_once_forgotten(
+    make_durable: DurableFactory,
+) -> None:
+    """The manager keeps 50 results; 900 tasks end in a burst. The store still gets
+    every one's final state (the change feed keeps a forgotten task's last change)."""
+    durable = make_durable()
+
+    def square(ctx: TaskContext, n: int) -> int:
+        return n * n
+
+    with AsyncTaskManager(max_workers=4, max_queued_per_owner=900, max_results=50) as manager:
+        durable.attach_manager(manager)
+        for i in range(900):
+            manager.submit(i, square, {"n": i}, owner=f"user-{i % 3}")
+        # Most results are forgotten before anyone could join them: wait for the pool.
+        wait_until(
+            lambda: (stats := manager.stats()).running + stats.queued == 0,
+            timeout=60,
+            message="every task ended",
+        )
+    assert durable.writer.flush(60)
+    for owner in range(3):
+        stored = durable.backend.tasks(f"user-{owner}", limit=1000)
+        assert len(stored) == 300
+        assert {task.status for task in stored} == {TaskStatus.SUCCESS}
+        assert {task.result for task in stored} == {i * i for i in range(owner, 900, 3)}
+
+
 def test_a_burst_that_never_ends_is_still_written_every_max_delay(
     make_durable: DurableFactory,
 ) -> None:
