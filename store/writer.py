@@ -337,8 +337,8 @@ class WriteBehind:
         self._fold_tasks_locked()
 
     def _pull_locked(self, feed: Feed) -> None:
-        """Queue what ``feed`` holds now, then fold it (a feed that keeps filling is
-        taken from once per fold: its latest changes wait for the next)."""
+        """Take what ``feed`` holds, ``TAKE_LIMIT`` tasks at a time (each take holds the
+        manager's lock), folding each take, until one comes back short."""
         limit = TAKE_LIMIT
         while True:
             taken = feed.take(limit)
