@@ -10,6 +10,8 @@ space, which the reader does not see. Plain sentences come out unchanged.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 _ZERO_WIDTH_SPACE = "\u200b"
 #: Markup anywhere in a line: emphasis, code, links and images, HTML, formulas, tables,
@@ -38,3 +40,18 @@ def _escape_line_start(match: re.Match[str]) -> str:
     if mark[0].isdigit():  # "1." or "1)" starts an ordered list: escape what follows
         return f"{indent}{mark}\\"
     return f"{indent}\\{mark}"
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A markdown (GitHub) table whose every cell shows as text: each is ``literal`` on one
+    line. A table drawn this way needs no Arrow conversion, which a polling fragment
+    would pay on a new thread every second (see ui/streamlit_output.py)."""
+    lines = ["| " + " | ".join(map(_cell, header)) + " |", "|" + " --- |" * len(header)]
+    lines.extend("| " + " | ".join(map(_cell, row)) + " |" for row in rows)
+    return "\n".join(lines)
+
+
+@lru_cache(maxsize=8192)
+def _cell(text: str) -> str:
+    """One cell: a live table's rows repeat from one redraw to the next, hence the cache."""
+    return literal(" ".join(text.split())) or " "

@@ -196,6 +196,11 @@ def status_line(card: Locator) -> Locator:
     return card.locator('[data-testid="stProgress"], [data-testid="stAlert"]').first
 
 
+def live_table(card: Locator) -> Locator:
+    """A running task's latest rows: a markdown table, redrawn with the progress line."""
+    return card.get_by_test_id("stMarkdownContainer").locator("table")
+
+
 def owner_of_page(page: Page) -> str:
     """The owner the server derives from the page's browser cookie (as the app does)."""
     cookies = {cookie["name"]: cookie["value"] for cookie in page.context.cookies()}

@@ -18,6 +18,7 @@ from tests.app.conftest import (
     QUICK_CSV,
     SHORT_BATCH,
     UserFactory,
+    live_table,
     log_in_as_admin,
     no_traceback,
     open_page,
@@ -69,7 +70,7 @@ def test_progress_and_chart_advance_without_a_click(
     card = task_card(page, task_id)
     expect(status_line(card)).to_have_text(RUNNING)
     expect(card.get_by_test_id("stVegaLiteChart")).to_be_visible()
-    expect(task_card(page, batch).get_by_test_id("stDataFrame")).to_be_visible()
+    expect(live_table(task_card(page, batch))).to_be_visible()
 
     first = percent(page, task_id)
     expect(status_line(card)).not_to_have_text(re.compile(rf"^Running · {first}%"))
@@ -98,7 +99,7 @@ def test_an_async_job_fills_its_table_live_and_cancels(
     task_id = start_job(page, "fetch_pages", slow)
     card = task_card(page, task_id)
     expect(status_line(card)).to_have_text(RUNNING)
-    expect(card.get_by_test_id("stDataFrame")).to_be_visible()
+    expect(live_table(card)).to_be_visible()
     first = percent(page, task_id)
     expect(status_line(card)).not_to_have_text(re.compile(rf"^Running · {first}%"))
     assert percent(page, task_id) > first

@@ -124,7 +124,24 @@ def test_result_of_cancelled_and_running_tasks(snapshots: Snapshots) -> None:
     app = _page(("result", (snapshots.cancelled,)), ("result", (snapshots.running,)))
     assert app.warning[0].value.startswith("Cancelled · ")
     assert len(app.progress) == 1 and app.progress[0].proto.text.startswith("Running")
-    assert len(app.dataframe) == 2
+    # The cancelled task's partial result is a dataframe; the running one's latest rows
+    # are a markdown table, redrawn every second without Arrow.
+    assert len(app.dataframe) == 1
+    (live,) = [md.value for md in app.markdown if md.value.startswith("| ")]
+    assert live.splitlines()[0] == "| step | item | status | latency_ms | bytes |"
+
+
+def test_a_running_tasks_table_shows_its_latest_rows_as_text(snapshots: Snapshots) -> None:
+    rows = [{"step": i, "note": "**bold** http://example.com"} for i in range(1, 31)]
+    # A new version, as every report makes: views are prepared once per version.
+    running = with_changes(snapshots.running, data=rows, version=snapshots.running.version + 1)
+    app = _page(("result", (running,)))
+    (live,) = [md.value for md in app.markdown if md.value.startswith("| ")]
+    lines = live.splitlines()
+    assert len(lines) == 2 + 20  # header, rule, the latest 20 rows
+    assert lines[2].startswith("| 11 | ") and lines[-1].startswith("| 30 | ")
+    assert "**" not in live and "http://" not in live  # shown as text, never as markup
+    assert app.caption[0].value == "The latest 20 of 30 rows."
 
 
 def test_output_goes_into_the_given_container() -> None:
