@@ -7,6 +7,7 @@ from collections.abc import Hashable
 import streamlit as st
 
 from app import admin_gate, admin_tables, broadcast, client_address, live_sessions, session
+from app.action_picker import action_picker
 from app.layout import follow_broadcast
 from app.services import services
 from app.session import Notice, UserState
@@ -110,9 +111,7 @@ def _on_broadcast() -> None:
 
 
 def broadcast_notice(state: UserState) -> None:
-    notice = state.form_notices.get(_BROADCAST_KEY)
-    if notice is not None:
-        notice.show()
+    state.show_notice(_BROADCAST_KEY)
 
 
 def limits_panel() -> None:
@@ -192,41 +191,29 @@ def _live_tables(state: UserState) -> None:
     labels = {(task.owner, str(task.id)): admin_tables.task_label(task, zone) for task in pickable}
     unfinished = list(labels)
     with task_col:
-        st.selectbox(
+        action_picker(
             "Task",
             unfinished,
-            format_func=lambda key: labels.get(key, str(key[1])),
+            lambda key: labels.get(key, str(key[1])),
             key="admin-task",
             placeholder="No unfinished task",
-            index=0 if unfinished else None,
-        )
-        st.button(
-            "Cancel task",
-            key="admin-cancel-task",
-            on_click=_on_cancel_task,
-            disabled=not unfinished,
+            action="Cancel task",
+            action_key="admin-cancel-task",
+            on_action=_on_cancel_task,
         )
     owners = [(info.session_id, info.owner) for info in sessions if info.owner]
     with session_col:
-        st.selectbox(
+        action_picker(
             "Session",
             owners,
-            format_func=lambda key: (
-                f"{admin_tables.short(key[0])} (owner {admin_tables.owner_label(key[1])})"
-            ),
+            lambda key: f"{admin_tables.short(key[0])} (owner {admin_tables.owner_label(key[1])})",
             key="admin-session",
             placeholder="No session with an owner",
-            index=0 if owners else None,
+            action="Cancel all tasks of this session",
+            action_key="admin-cancel-session",
+            on_action=_on_cancel_session,
         )
-        st.button(
-            "Cancel all tasks of this session",
-            key="admin-cancel-session",
-            on_click=_on_cancel_session,
-            disabled=not owners,
-        )
-    notice = state.form_notices.get(_ACTIONS)
-    if notice is not None:
-        notice.show()
+    state.show_notice(_ACTIONS)
 
 
 def _table(rows: list[dict[str, object]], name: str, empty: str = "Nothing to show.") -> None:

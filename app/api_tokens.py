@@ -55,9 +55,7 @@ def panel(state: UserState) -> None:
         st.button("Revoke token", key="admin-token-revoke", on_click=_on_revoke)
     else:
         st.caption("No user tokens yet.")
-    notice = state.form_notices.get(_ACTIONS)
-    if notice is not None:
-        notice.show()
+    state.show_notice(_ACTIONS)
 
 
 def _on_issue() -> None:

@@ -35,9 +35,7 @@ def render_form(job: Job) -> None:
         st.form_submit_button(
             "Start", type="primary", on_click=_on_submit, args=(job.key,), key=f"start-{job.key}"
         )
-    notice = session.user().form_notices.get(job.key)
-    if notice is not None:
-        notice.show()
+    session.user().show_notice(job.key)
 
 
 def forget_notices() -> None:

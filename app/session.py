@@ -59,6 +59,12 @@ class UserState:
     #: The broadcast on air when the page was last drawn in full (None: none was).
     broadcast_seen: str | None = None
 
+    def show_notice(self, key: str) -> None:
+        """The outcome a form's callback left under ``key``, if any."""
+        notice = self.form_notices.get(key)
+        if notice is not None:
+            notice.show()
+
     @property
     def zone(self) -> ZoneInfo:
         """The browser's zone if the zone database has it, else UTC (the browser says

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import session, store_tables
+from app.action_picker import action_picker
 from app.admin_tables import owner_label
 from app.services import services
 from app.session import Notice, UserState
@@ -54,23 +55,17 @@ def _store_tables(state: UserState) -> None:
     _table(store_tables.session_history_rows(durable.sessions()[:MAX_ROWS], zone), "sessions")
 
     unfinished = [(task.owner, task.task_id) for task in stored if not task.is_final]
-    st.selectbox(
+    action_picker(
         "Task in any process",
         unfinished,
-        format_func=lambda key: f"{key[1]} (owner {owner_label(key[0])})",
+        lambda key: f"{key[1]} (owner {owner_label(key[0])})",
         key="admin-store-task",
         placeholder="No unfinished task",
-        index=0 if unfinished else None,
+        action="Cancel in its process",
+        action_key="admin-store-cancel",
+        on_action=_on_cancel,
     )
-    st.button(
-        "Cancel in its process",
-        key="admin-store-cancel",
-        on_click=_on_cancel,
-        disabled=not unfinished,
-    )
-    notice = state.form_notices.get(_ACTIONS)
-    if notice is not None:
-        notice.show()
+    state.show_notice(_ACTIONS)
 
 
 def _table(rows: list[dict[str, object]], name: str) -> None:

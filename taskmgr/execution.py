@@ -64,10 +64,12 @@ class TaskExecution(TaskTransitions):
                 self._runner.start(partial(self._work, [record]))
             except BaseException as exc:
                 logger.exception("the runner could not start a worker")
-                self._release_worker_locked(record)
-                record.error = RuntimeError(f"could not start a worker for this task: {exc}")
-                record.message = "could not start: the server is out of workers"
-                self._make_final_locked(record, TaskStatus.ERROR, events)
+                self._fail_start_locked(
+                    record,
+                    RuntimeError(f"could not start a worker for this task: {exc}"),
+                    "could not start: the server is out of workers",
+                    events,
+                )
                 return
 
     def _dispatch_async_locked(self, events: list[TaskSnapshot]) -> None:
@@ -87,11 +89,22 @@ class TaskExecution(TaskTransitions):
                 lane.running[record] = self._async_runner.start(work, label)
             except BaseException as exc:
                 logger.exception("the event loop could not take a coroutine task")
-                self._release_worker_locked(record)
-                record.error = RuntimeError(f"could not start this task on the event loop: {exc}")
-                record.message = "could not start: the event loop is not available"
-                self._make_final_locked(record, TaskStatus.ERROR, events)
+                self._fail_start_locked(
+                    record,
+                    RuntimeError(f"could not start this task on the event loop: {exc}"),
+                    "could not start: the event loop is not available",
+                    events,
+                )
                 return
+
+    def _fail_start_locked(
+        self, record: TaskRecord, error: RuntimeError, message: str, events: list[TaskSnapshot]
+    ) -> None:
+        """A task its runner would not take: its slot back, and ERROR with what happened."""
+        self._release_worker_locked(record)
+        record.error = error
+        record.message = message
+        self._make_final_locked(record, TaskStatus.ERROR, events)
 
     # -- running (worker threads) -----------------------------------------------------
 
