@@ -421,7 +421,7 @@ Shares below are of the app's samples.
   more (`pa.array([1, 2, 3])`: 8 µs on a warm thread, 68 µs on a new one; any memory
   pool). Building and serialising the live table's 20 rows with `st.dataframe` was half
   of the script threads' busy samples (py-spy, all threads, 100 tabs). A running task's
-  latest rows are now a markdown table of text cells (`ui/markdown_text.py`), built
+  latest 10 rows are now a markdown table of text cells (`ui/markdown_text.py`), built
   once per version; a finished task's whole table stays an `st.dataframe`, drawn once.
   Server CPU at 100 tabs went from 0.54 to 0.44 cores (the floor: 0.32).
 - The page icon was a file, which Streamlit registers as a media file of every session;

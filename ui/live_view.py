@@ -15,8 +15,9 @@ from typing import Any, TypeVar
 
 from cachetools import LRUCache
 
-#: Rows of a running task's table shown (the latest ones).
-LIVE_ROWS = 20
+#: Rows of a running task's table shown (the latest ones): few, so that a card drawn as a
+#: markdown table (ui/streamlit_output.py) stays about as tall as a scrolling dataframe.
+LIVE_ROWS = 10
 #: Points of a running task's chart shown at most.
 LIVE_POINTS = 200
 

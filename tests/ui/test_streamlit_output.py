@@ -138,10 +138,10 @@ def test_a_running_tasks_table_shows_its_latest_rows_as_text(snapshots: Snapshot
     app = _page(("result", (running,)))
     (live,) = [md.value for md in app.markdown if md.value.startswith("| ")]
     lines = live.splitlines()
-    assert len(lines) == 2 + 20  # header, rule, the latest 20 rows
-    assert lines[2].startswith("| 11 | ") and lines[-1].startswith("| 30 | ")
+    assert len(lines) == 2 + 10  # header, rule, the latest 10 rows
+    assert lines[2].startswith("| 21 | ") and lines[-1].startswith("| 30 | ")
     assert "**" not in live and "http://" not in live  # shown as text, never as markup
-    assert app.caption[0].value == "The latest 20 of 30 rows."
+    assert app.caption[0].value == "The latest 10 of 30 rows."
 
 
 def test_output_goes_into_the_given_container() -> None:
