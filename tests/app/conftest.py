@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,14 @@ def app_server(streamlit_server_factory: ServerFactory) -> StreamlitServer:
 @pytest.fixture
 def new_user(app_server: StreamlitServer, browser: Browser) -> Iterator[UserFactory]:
     """Opens a new user: a browser context of its own (a separate tab, cookies, token)."""
+    with separate_users(browser) as open_user:
+        yield open_user
+
+
+@contextmanager
+def separate_users(browser: Browser) -> Iterator[UserFactory]:
+    """Opens pages, each in a browser context of its own (its own cookies: another user);
+    closes them all at the end."""
     contexts: list[BrowserContext] = []
 
     def open_user() -> Page:
@@ -157,9 +166,11 @@ def new_user(app_server: StreamlitServer, browser: Browser) -> Iterator[UserFact
         contexts.append(context)
         return context.new_page()
 
-    yield open_user
-    for context in contexts:
-        context.close()
+    try:
+        yield open_user
+    finally:
+        for context in contexts:
+            context.close()
 
 
 def open_page(page: Page, server: StreamlitServer, path: str = "", title: str = "") -> Page:

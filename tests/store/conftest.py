@@ -6,11 +6,11 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, Page
 
 from store import DurableStore, SqlStore, StoreSettings
 from taskmgr import AsyncTaskManager
-from tests.app.conftest import MAIN, SERVER_ENV, UI_TIMEOUT_MS, VIEWPORT
+from tests.app.conftest import MAIN, SERVER_ENV, separate_users
 from tests.support.databases import KINDS, fresh_database
 from tests.support.server import StreamlitServer
 
@@ -89,14 +89,5 @@ def start_app(tmp_path: Path) -> Iterator[AppStarter]:
 @pytest.fixture
 def new_page(browser: Browser) -> Iterator[Callable[[], Page]]:
     """Opens pages, each in a browser context of its own (its own cookies: another user)."""
-    contexts: list[BrowserContext] = []
-
-    def open_new() -> Page:
-        context = browser.new_context(viewport=VIEWPORT)
-        context.set_default_timeout(UI_TIMEOUT_MS)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_new
-    for context in contexts:
-        context.close()
+    with separate_users(browser) as open_new:
+        yield open_new
