@@ -4,10 +4,7 @@ Task snapshots are pulled from the manager's change feed (``add_feed``): one per
 task, built when the writer takes them. Whoever hands a record in (a manager listener
 when there is no feed, a script run, the tracker thread) appends it to a deque (atomic,
 no lock: a lock here would make the pool's workers queue on each other) and, if the
-writer sleeps, wakes it: nobody waits on the database. Every ``_INLINE_FOLD`` snapshots,
-the hand-in that finds the batch free folds the queue into it (a non-blocking try of the
-lock; when the writer holds it, the writer folds), so a task's superseded snapshots are
-freed soon instead of being traced by the garbage collector while they wait.
+writer sleeps, wakes it: nobody waits on the database.
 The writer coalesces what it takes: a task that reported
 progress a hundred times since the last write is written once, with its latest snapshot.
 It writes when a burst is over (``batch_delay_s`` without a hand-in), or at the latest
@@ -50,13 +47,11 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_HELD = 100_000
 #: While the database is away, how often the queue is folded into the held batch.
 _DRAIN_WHILE_AWAY_S = 0.1
-#: A queue this long is folded in at once by the writer, without waiting for the
-#: batching delay (a safety net: hand-ins fold it long before, see ``_INLINE_FOLD``).
+#: A queue this long is folded in at once, without waiting for the batching delay: a
+#: burst of hand-ins then never piles up more than this many snapshots. Small, because
+#: every snapshot held is one more object for the garbage collector to trace, and
+#: folding frees the older snapshots of each task at once.
 _EARLY_DRAIN = 1_000
-#: Snapshots queued when a hand-in folds them into the batch itself. Small, because every
-#: snapshot held is one more object for the garbage collector to trace, and folding frees
-#: the older snapshots of each task at once; not tiny, because one fold costs a lock.
-_INLINE_FOLD = 512
 #: A snapshot's order among its task's snapshots, and the task it belongs to.
 _BY_VERSION = attrgetter("version")
 _TASK_KEY = attrgetter("owner", "id")
@@ -145,12 +140,7 @@ class WriteBehind:
         """A manager listener: the task's snapshot goes to the next batch."""
         inbox = self._inbox
         inbox.append(snapshot)
-        if len(inbox) >= _INLINE_FOLD and self._lock.acquire(False):
-            try:
-                self._fold_tasks_locked()
-            finally:
-                self._lock.release()
-        if self._sleeping:
+        if self._sleeping or len(inbox) == _EARLY_DRAIN:
             self._wake.set()
 
     def add_feed(self, open_feed: Callable[[threading.Event], Feed]) -> Callable[[], None]:
@@ -274,9 +264,7 @@ class WriteBehind:
     def _sleep_until_handed_in(self) -> None:
         while not self._handed_in() and not len(self._pending) and not self._stopping:
             self._sleeping = True
-            # Re-checked after raising the flag, the batch too (a hand-in may have folded
-            # the queue into it): none is missed.
-            if not self._handed_in() and not len(self._pending):
+            if not self._handed_in():  # re-checked after raising the flag: none is missed
                 self._wake.wait()
             self._sleeping = False
             self._wake.clear()
