@@ -433,15 +433,24 @@ Shares below are of the app's samples.
   run machinery, as in the floor (its `uuid4` per run alone: 18% of these threads). The event loop
   (websockets, Streamlit's message handling) takes about 10%, the store's writer 3%, the
   job threads under 1%.
-- Memory per tab (tracemalloc in the server, 5 then 30 tabs, against the floor the same
-  way): Python objects are 114 KiB a tab against the floor's 54. The difference is mostly
-  the page, not the task manager: the five job forms' widgets and their state (about
-  13 KiB; the floor has one form), each task's worker thread (threading objects 6 KiB,
-  plus about 16 KiB of stack resident outside Python's heap), the job's own growing
-  table (5 KiB after a minute), Streamlit's copies of each card's fragment (5 KiB) and
-  the live table's text (4 KiB). Drawing only the selected job's form (Streamlit's lazy
-  tabs) and running I/O-bound jobs as `async def` tasks (no thread each) are the next
-  steps; neither is done.
+- Memory per tab (tracemalloc in the server, 5 then 45 tabs, against the floor the same
+  way): Python objects are about 124 KiB a tab against the floor's 57. The difference is
+  mostly the page, not the task manager. The four job forms' 17 widgets (13 fields, 4
+  Start buttons; the floor has 4) take about 25 KiB: each widget costs a session about
+  1.5 KiB of Streamlit's widget state and of the sets of the last run's widget ids. The
+  running job takes about 30 KiB resident with its worker thread (`bench/bench_task_cost.py`:
+  30.5 KiB a task, 22.5 of which a bare thread running the same loop costs too; the floor's
+  "job" is an entry in a dict). Streamlit's copy of each card's fragment (its container
+  stack, deep-copied: about 5 KiB) and the live table's text (under 2 KiB) are most of
+  the rest that is ours.
+- Two changes would cut it, each at a price, and neither is done. Drawing only the
+  selected job's form (Streamlit's lazy tabs, `tab.open`) saves about 16 KiB a tab, but a
+  user who looks at another job's tab loses what they typed and did not submit, and their
+  chosen upload. Running the batch job as `async def` saves about 20 KiB (10.9 instead of
+  30.5 KiB a task), but takes it off the worker pool that the fair-share reserve, the
+  queue limits and the Dask runner act on, which this job demonstrates. Together they
+  would bring the app to about 1.9x the floor's memory per tab at 200 tabs: the rest is
+  what a page with four forms, task cards and a live table costs Streamlit per session.
 """
 
 
