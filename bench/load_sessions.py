@@ -446,11 +446,14 @@ Shares below are of the app's samples.
 - Two changes would cut it, each at a price, and neither is done. Drawing only the
   selected job's form (Streamlit's lazy tabs, `tab.open`) saves about 16 KiB a tab, but a
   user who looks at another job's tab loses what they typed and did not submit, and their
-  chosen upload. Running the batch job as `async def` saves about 20 KiB (10.9 instead of
-  30.5 KiB a task), but takes it off the worker pool that the fair-share reserve, the
-  queue limits and the Dask runner act on, which this job demonstrates. Together they
-  would bring the app to about 1.9x the floor's memory per tab at 200 tabs: the rest is
-  what a page with four forms, task cards and a live table costs Streamlit per session.
+  chosen upload. Running the batch job as `async def` saves about 20 KiB a task in the
+  manager alone (10.9 instead of 30.5 KiB) and measured 144-148 against 169-173 KiB a tab
+  at 100 tabs (three and two runs), but one run at 200 tabs saved nothing and had a p95
+  gap of 8.7 s, not explained yet; and it takes the job off the worker pool that the
+  fair-share reserve, the queue limits and the Dask runner act on, which this job
+  demonstrates. Even both together would leave the app near 1.9x the floor's memory per
+  tab at 200 tabs: the rest is what a page with four forms, task cards and a live table
+  costs Streamlit per session.
 """
 
 
