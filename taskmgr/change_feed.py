@@ -52,11 +52,20 @@ class ChangeFeed:
         self._closed = False
 
     def note_locked(self, record: TaskRecord) -> None:
-        """Under the manager's lock: ``record`` changed. Only sets an event: never blocks."""
+        """Under the manager's lock: ``record`` changed. Only sets an event: never blocks.
+
+        The change is stored before the event is set: a reader that wakes and finds
+        nothing to take goes back to sleep, and no later change would wake it again."""
         changed = self._changed
-        if not changed and self._wake is not None:
-            self._wake.set()
+        first = not changed
         changed[record] = None
+        if first and self._wake is not None:
+            self._wake.set()
+
+    def drop_locked(self, record: TaskRecord) -> None:
+        """Under the manager's lock: ``record`` was replaced by a resubmission of its id,
+        which now stands for the new task; its own changes are no one's to take."""
+        self._changed.pop(record, None)
 
     def pending(self) -> int:
         """Tasks changed since the last take (a read without the lock: a hint)."""
@@ -66,8 +75,8 @@ class ChangeFeed:
         """The latest snapshot of up to ``limit`` changed tasks, first changed first.
 
         A task forgotten since its change (retention) is still included: its final
-        state is what a reader wants. One replaced by a resubmission of its id comes
-        before its successor, which was noted after it.
+        state is what a reader wants. One replaced by a resubmission of its id is not:
+        the id is its successor's.
         """
         with self._lock:
             changed = self._changed

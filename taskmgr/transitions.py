@@ -164,6 +164,8 @@ class TaskTransitions:
         key = (old.owner, old.task_id)
         del self._tasks[old.owner][old.task_id]
         old.visible = False
+        for feed in self._feeds:
+            feed.drop_locked(old)
         self._finished.pop(key, None)
         if not old.status.is_final:
             self._cancel_locked(old, [])

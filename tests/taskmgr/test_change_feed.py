@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from taskmgr import AsyncTaskManager, TaskContext, TaskStatus
+from taskmgr import AsyncTaskManager, ChangeFeed, TaskContext, TaskStatus
+from tests.support.wait import wait_until
 
 from .conftest import WAIT_S, Gate, noop
 
@@ -54,6 +55,53 @@ def test_the_event_is_set_by_the_first_change_after_a_take(manager: AsyncTaskMan
     manager.join("a", timeout=WAIT_S)
     assert feed.pending() == 1
     assert [snap.status for snap in feed.take()] == [TaskStatus.SUCCESS]
+    feed.close()
+
+
+def test_the_event_is_set_only_once_the_change_is_there_to_take(
+    manager: AsyncTaskManager,
+) -> None:
+    """A reader woken by the event looks for changes; finding none, it sleeps again, and
+    the changes after that one would never wake it (the feed is no longer empty)."""
+    pending_when_set: list[int] = []
+    feed: ChangeFeed | None = None
+
+    class Watched(threading.Event):
+        def set(self) -> None:
+            assert feed is not None
+            pending_when_set.append(feed.pending())
+            super().set()
+
+    feed = manager.change_feed(Watched())
+    for i in range(3):
+        feed.take()
+        manager.submit(i, noop)
+        manager.join(i, timeout=WAIT_S)
+    assert len(pending_when_set) >= 3
+    assert all(pending_when_set), pending_when_set
+    feed.close()
+
+
+def test_a_task_replaced_by_a_resubmission_is_not_taken_over_its_successor(
+    manager: AsyncTaskManager,
+) -> None:
+    """The old task ends (CANCELLED) after its successor's latest change, so its snapshot
+    has the higher version: a reader that keeps each id's highest version would show
+    the id as the old task's."""
+    feed = manager.change_feed()
+    old, new = Gate(), Gate()
+    manager.submit("a", old.stubborn)
+    old.wait_started()  # noted IN_PROGRESS, not taken yet
+    manager.submit("a", new.task)
+    new.wait_started()
+    old.release.set()
+    wait_until(lambda: manager.stats().running == 1, WAIT_S, message="the old task's end")
+    try:
+        taken = [(snap.id, snap.status) for snap in feed.take()]
+        assert taken == [("a", TaskStatus.IN_PROGRESS)]
+    finally:
+        new.release.set()
+    manager.join("a", timeout=WAIT_S)
     feed.close()
 
 
