@@ -122,6 +122,8 @@ class DurableStore:
         )
         self._lock = threading.Lock()
         self._managers: list[Manager] = []
+        #: What ``attach_*`` returned and nobody called yet: ``close`` calls them.
+        self._detachers: list[Callable[[], None]] = []
         self._reads: TTLCache[Any, Any] = TTLCache(maxsize=4096, ttl=READ_TTL_S)
         self._values: LRUCache[tuple[str, str], Any] = LRUCache(maxsize=10_000)
         self._closed = False
@@ -149,7 +151,12 @@ class DurableStore:
             if self._closed:
                 return
             self._closed = True
+            detachers = list(self._detachers)
         atexit.unregister(self.close)  # nothing left to do at exit; let it be collected
+        # First: what a manager or tracker hands in after this would be held for nobody.
+        # A feed's last changes are pulled as it detaches, and written by the stop below.
+        for detach in detachers:
+            detach()
         self.heartbeat.stop()
         if not self.writer.stop(timeout=5.0):
             logger.error(
@@ -191,7 +198,7 @@ class DurableStore:
                 if manager in self._managers:
                     self._managers.remove(manager)
 
-        return detach
+        return self._kept_until_close(detach)
 
     def attach_tracker(self, tracker: Tracker) -> Callable[[], None]:
         """Keep every session's record, and when it ended (the session history)."""
@@ -217,7 +224,21 @@ class DurableStore:
         # been announced before this listener was there. Listen first, then catch up.
         for info in tracker.live_sessions():
             changed(info)
-        return remove
+        return self._kept_until_close(remove)
+
+    def _kept_until_close(self, detach: Callable[[], None]) -> Callable[[], None]:
+        """``detach``, run once: by its caller, or else by ``close``."""
+
+        def once() -> None:
+            with self._lock:
+                if once not in self._detachers:
+                    return
+                self._detachers.remove(once)
+            detach()
+
+        with self._lock:
+            self._detachers.append(once)
+        return once
 
     def record_params(
         self, owner: Hashable, task_id: Hashable, job: str, params: Mapping[str, Any]

@@ -220,6 +220,10 @@ class WriteBehind:
             self._stopping = True
         self._wake.set()
         self._thread.join(timeout)
+        with self._lock:  # nobody takes from them now: the managers stop noting changes
+            feeds, self._feeds = self._feeds, ()
+        for feed in feeds:
+            feed.close()
         return flushed
 
     # -- the writer thread ------------------------------------------------------------------
@@ -227,39 +231,55 @@ class WriteBehind:
     def _run(self) -> None:
         retry_s = 0.0
         while not self._stopping:
-            self._sleep_until_handed_in()
-            if self._stopping:
-                return
-            # After a failure, wait before trying again; otherwise let a burst of
-            # records coalesce into one batch, written once the burst is over.
-            if retry_s:
-                self._pause(retry_s)
+            try:
+                retry_s = self._pass(retry_s)
+            except Exception:
+                # Pulling from a feed runs the manager's own bookkeeping on this thread: a
+                # bug there must not end persistence in silence. Count it as a failed write.
+                logger.exception("store: the writer's pass failed; it tries again")
+                with self._lock:
+                    self._writing = 0
+                    self._failing_since = self._failing_since or time.time()
+                    self._last_error = "the writer's pass failed (see the server log)"
+                    self._progress.notify_all()
+                retry_s = min(self.retry_max_s, max(0.25, retry_s * 2))
+
+    def _pass(self, retry_s: float) -> float:
+        """Wait for records, write them as one batch; returns the next retry delay (0: none)."""
+        self._sleep_until_handed_in()
+        if self._stopping:
+            return retry_s
+        # After a failure, wait before trying again; otherwise let a burst of
+        # records coalesce into one batch, written once the burst is over.
+        if retry_s:
+            self._pause(retry_s)
+        else:
+            self._gather()
+        with self._lock:
+            self._hurry = False
+            self._drain_locked()
+            batch, self._pending = self._pending, WriteBatch()
+            self._writing = len(batch)
+        error = self._write(batch) if len(batch) else None
+        with self._lock:
+            self._writing = 0
+            if error is None:
+                if self._failing_since is not None:
+                    logger.warning("store: the database is back; held records written")
+                self._failing_since = self._last_error = None
+                self._written += len(batch)
+                self._batches += 1 if len(batch) else 0
+                retry_s = 0.0
             else:
-                self._gather()
-            with self._lock:
-                self._hurry = False
-                self._drain_locked()
-                batch, self._pending = self._pending, WriteBatch()
-                self._writing = len(batch)
-            error = self._write(batch) if len(batch) else None
-            with self._lock:
-                self._writing = 0
-                if error is None:
-                    if self._failing_since is not None:
-                        logger.warning("store: the database is back; held records written")
-                    self._failing_since = self._last_error = None
-                    self._written += len(batch)
-                    self._batches += 1 if len(batch) else 0
-                    retry_s = 0.0
-                else:
-                    batch.absorb(self._pending)
-                    self._pending = batch
-                    if self._failing_since is None:
-                        self._failing_since = time.time()
-                        logger.error("store: writes fail, holding them and retrying: %s", error)
-                    self._last_error = error
-                    retry_s = min(self.retry_max_s, max(0.25, retry_s * 2))
-                self._progress.notify_all()
+                batch.absorb(self._pending)
+                self._pending = batch
+                if self._failing_since is None:
+                    self._failing_since = time.time()
+                    logger.error("store: writes fail, holding them and retrying: %s", error)
+                self._last_error = error
+                retry_s = min(self.retry_max_s, max(0.25, retry_s * 2))
+            self._progress.notify_all()
+        return retry_s
 
     def _sleep_until_handed_in(self) -> None:
         while not self._handed_in() and not len(self._pending) and not self._stopping:

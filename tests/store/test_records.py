@@ -10,7 +10,7 @@ import pytest
 
 from sessions import SessionInfo, SessionState
 from store import ValueTooLarge, persisted_state
-from taskmgr import AsyncTaskManager, TaskContext, TaskStatus
+from taskmgr import AsyncTaskManager, TaskContext, TaskSnapshot, TaskStatus
 from tests.store.conftest import DurableFactory
 from tests.support.wait import wait_until
 
@@ -170,3 +170,54 @@ def test_a_value_too_large_is_refused_and_the_old_one_kept(make_durable: Durable
     assert state.value == "short"
     assert durable.writer.flush(30)
     assert durable.backend.get_value("alice", "notes") == ("json", b'"short"')
+
+
+def test_a_closed_store_holds_nothing_more_for_the_managers_it_served(
+    make_durable: DurableFactory, manager: AsyncTaskManager
+) -> None:
+    """A manager can outlive its store (a store released and made again): once closed,
+    the store must not keep every later change of that manager for nobody."""
+    durable = make_durable()
+    durable.attach_manager(manager)
+    durable.close()
+    for n in range(3):
+        manager.submit(n, count_to, {"n": 2}, owner="alice")
+        manager.join(n, owner="alice", timeout=30)
+    assert durable.writer.health().held == 0
+
+
+class _BrokenOnce:
+    """A feed whose first take raises, as a bug in the manager's own bookkeeping (which
+    a take runs on the writer's thread when it releases the manager's lock) would."""
+
+    def __init__(self) -> None:
+        self.broken = True
+
+    def take(self, limit: int = 1000) -> list[TaskSnapshot]:
+        if self.broken:
+            self.broken = False
+            raise RuntimeError("a bug on the writer's thread")
+        return []
+
+    def pending(self) -> int:
+        return 1 if self.broken else 0
+
+    def close(self) -> None:
+        self.broken = False
+
+
+def test_the_writer_goes_on_after_a_pass_that_failed(
+    make_durable: DurableFactory, manager: AsyncTaskManager, caplog: pytest.LogCaptureFixture
+) -> None:
+    durable = make_durable()
+    broken = _BrokenOnce()
+    durable.writer.add_feed(lambda wake: broken)
+    wait_until(lambda: not broken.broken, message="the broken feed's take")
+    durable.attach_manager(manager)
+    manager.submit("after", count_to, {"n": 2}, owner="alice")
+    manager.join("after", owner="alice", timeout=30)
+    assert durable.writer.flush(30)
+    stored = durable.backend.task("alice", "after")
+    assert stored is not None and stored.status is TaskStatus.SUCCESS
+    assert durable.health().writer.ok
+    assert "the writer's pass failed; it tries again" in caplog.text
