@@ -51,7 +51,18 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-@lru_cache(maxsize=8192)
+#: Longer cells are escaped on every draw, not kept: their text is the job's (a field of
+#: an uploaded file, say), and the cache would hold it long after the task is gone.
+_CACHED_CELL_CHARS = 256
+
+
 def _cell(text: str) -> str:
     """One cell: a live table's rows repeat from one redraw to the next, hence the cache."""
+    return _short_cell(text) if len(text) <= _CACHED_CELL_CHARS else _escape_cell(text)
+
+
+def _escape_cell(text: str) -> str:
     return literal(" ".join(text.split())) or " "
+
+
+_short_cell = lru_cache(maxsize=8192)(_escape_cell)
