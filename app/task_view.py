@@ -5,8 +5,11 @@ partial result. Each unfinished task's card is drawn by the page's run (frame, t
 cancel button) around a fragment that redraws only that part, once a second. The
 fragment redraws the whole page when the owner's unfinished tasks or their statuses
 change (one started, ended or is cancelling, or another tab of the owner started one);
-finished tasks do not change and are drawn by the page's run alone. A page with no
-unfinished task has no fragment and no timer: an idle tab costs nothing.
+finished tasks do not change and are drawn by the page's run alone. The owner's tasks
+that run in another process (read from the store) are drawn by the page's run too, and
+a fragment looks at them every few seconds: the page redraws when one of them ends or is
+interrupted (its process found dead). A page with no unfinished task has no fragment and
+no timer: an idle tab costs nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import streamlit as st
 from app import session, tasks
 from app.layout import follow_broadcast
 from app.services import services
-from app.settings import TASKS_REFRESH_S
+from app.settings import ELSEWHERE_REFRESH_S, TASKS_REFRESH_S
 from jobs import JobParamError
 from taskmgr import AsyncTaskManager, ManagerClosed, QueueFull, TaskSnapshot, TaskStatus
 from ui import StreamlitOutput
@@ -50,6 +53,9 @@ def render_own_tasks(owner: str, *, unfinished_only: bool = False, empty_text: s
         task_card(task, owner, live=drawn)
     for task in unfinished[MAX_LIVE_SHOWN:] + elsewhere:
         task_card(task, owner)
+    if elsewhere:
+        watch = st.fragment(_watch_elsewhere, run_every=ELSEWHERE_REFRESH_S)
+        watch(owner, live_state(elsewhere))
     if len(unfinished) > MAX_LIVE_SHOWN:
         st.caption(
             f"The {len(unfinished) - MAX_LIVE_SHOWN} task(s) above refresh when one of the "
@@ -112,6 +118,13 @@ def _live_part(manager: AsyncTaskManager, owner: str, task_id: Hashable, drawn: 
     for task in unfinished:
         if task.id == task_id:
             StreamlitOutput().result(task)
+
+
+def _watch_elsewhere(owner: str, drawn: LiveState) -> None:
+    """Redraw the page once the owner's tasks in other processes are no longer as drawn."""
+    own = tasks.own_tasks(owner)
+    if live_state([task for task in own if not task.is_final and tasks.is_stored(task)]) != drawn:
+        st.rerun(scope="app")
 
 
 def last_progress(task: TaskSnapshot) -> None:

@@ -104,3 +104,23 @@ def test_a_cancel_on_one_server_reaches_a_task_running_on_another(
     expect(status_line(task_card(user, long))).to_contain_text("Cancelled")
     wait_until(lambda: stored_status(store, owner, long) is TaskStatus.CANCELLED)
     store.close()
+
+
+def test_a_task_running_on_another_server_is_seen_ending_without_a_reload(
+    start_server: ServerStarter, new_page: Callable[[], Page], database_url: str
+) -> None:
+    """The page draws a task of another process from the store; it redraws when that
+    task ends, as it would for one of its own."""
+    store = SqlStore(database_url)
+    runner, other = start_server(), start_server()
+    here = open_page(new_page(), runner, "Jobs", "Jobs")
+    long = start_job(here, "batch_steps", LONG_BATCH)
+    owner = owner_of_page(here)
+    wait_until(lambda: stored_status(store, owner, long) is TaskStatus.IN_PROGRESS)
+
+    there = open_page(here.context.new_page(), other, "Jobs", "Jobs")  # the same browser
+    card = task_card(there, long)
+    expect(status_line(card)).to_contain_text("Running")
+    task_card(here, long).get_by_role("button", name="Cancel").click()
+    expect(status_line(card)).to_contain_text("Cancelled")
+    store.close()
