@@ -42,7 +42,7 @@ def render_own_tasks(owner: str, *, unfinished_only: bool = False, empty_text: s
     own = tasks.own_tasks(owner)
     # Unfinished tasks of another process (from the store) are drawn with the page only.
     unfinished = [task for task in own if not task.is_final and not tasks.is_stored(task)]
-    elsewhere = [task for task in own if not task.is_final and tasks.is_stored(task)]
+    elsewhere = _elsewhere(own)
     finished = [] if unfinished_only else [task for task in own if task.is_final]
     if not unfinished and not elsewhere and not finished:
         if empty_text:
@@ -122,9 +122,13 @@ def _live_part(manager: AsyncTaskManager, owner: str, task_id: Hashable, drawn: 
 
 def _watch_elsewhere(owner: str, drawn: LiveState) -> None:
     """Redraw the page once the owner's tasks in other processes are no longer as drawn."""
-    own = tasks.own_tasks(owner)
-    if live_state([task for task in own if not task.is_final and tasks.is_stored(task)]) != drawn:
+    if live_state(_elsewhere(tasks.own_tasks(owner))) != drawn:
         st.rerun(scope="app")
+
+
+def _elsewhere(own: Sequence[TaskSnapshot]) -> list[TaskSnapshot]:
+    """The unfinished tasks read from the store: another process runs them."""
+    return [task for task in own if not task.is_final and tasks.is_stored(task)]
 
 
 def last_progress(task: TaskSnapshot) -> None:

@@ -242,7 +242,7 @@ class WriteBehind:
                     self._failing_since = self._failing_since or time.time()
                     self._last_error = "the writer's pass failed (see the server log)"
                     self._progress.notify_all()
-                retry_s = min(self.retry_max_s, max(0.25, retry_s * 2))
+                retry_s = self._next_retry(retry_s)
 
     def _pass(self, retry_s: float) -> float:
         """Wait for records, write them as one batch; returns the next retry delay (0: none)."""
@@ -277,9 +277,13 @@ class WriteBehind:
                     self._failing_since = time.time()
                     logger.error("store: writes fail, holding them and retrying: %s", error)
                 self._last_error = error
-                retry_s = min(self.retry_max_s, max(0.25, retry_s * 2))
+                retry_s = self._next_retry(retry_s)
             self._progress.notify_all()
         return retry_s
+
+    def _next_retry(self, retry_s: float) -> float:
+        """The delay before the next try after a failure: 0.25 s, doubling up to the cap."""
+        return min(self.retry_max_s, max(0.25, retry_s * 2))
 
     def _sleep_until_handed_in(self) -> None:
         while not self._handed_in() and not len(self._pending) and not self._stopping:
