@@ -13,6 +13,8 @@ from app.services import services
 from app.session import Notice, UserState
 from app.settings import ADMIN_REFRESH_S
 from app.text_table import text_table
+from taskmgr import TaskStatus, UnknownTask
+from ui.format import status_label
 
 _PASSWORD_KEY = "admin-password"
 _ACTIONS = "admin-actions"
@@ -225,9 +227,24 @@ def _on_cancel_task() -> None:
     if not selected:
         return
     owner, task_id = selected
-    done = services().manager.cancel(task_id, owner=owner)
-    text = f"Cancel requested for task {task_id}." if done else f"Task {task_id} had already ended."
-    session.user().form_notices[_ACTIONS] = Notice("success" if done else "info", text)
+    session.user().form_notices[_ACTIONS] = cancel_task(owner, task_id)
+
+
+def cancel_task(owner: Hashable, task_id: Hashable) -> Notice:
+    """Cancel one task and say where it stands, by owner (every user has a
+    ``batch_steps-1``). What the task is, not what this call changed: a second press
+    on a task that the first press cancelled reports it cancelled, not "ended"."""
+    manager = services().manager
+    which = f"{task_id} of {admin_tables.owner_label(owner)}"
+    if manager.cancel(task_id, owner=owner):
+        return Notice("success", f"Cancel requested for task {which}.")
+    try:
+        task = manager.get_result(task_id, owner=owner)
+    except UnknownTask:
+        return Notice("info", f"Task {which} is no longer listed: it ended and was cleared.")
+    if task.status is TaskStatus.CANCELLED:
+        return Notice("success", f"Task {which} is cancelled.")
+    return Notice("info", f"Task {which} had already ended ({status_label(task)}).")
 
 
 def _on_cancel_session() -> None:
@@ -236,9 +253,11 @@ def _on_cancel_session() -> None:
         return
     session_id, owner = selected
     count = _cancel_owner(owner)
-    session.user().form_notices[_ACTIONS] = Notice(
-        "success",
-        f"Cancel requested for {count} task(s) of session {admin_tables.short(session_id)}.",
+    which = f"session {admin_tables.short(session_id)}"
+    session.user().form_notices[_ACTIONS] = (
+        Notice("success", f"Cancel requested for {count} task(s) of {which}.")
+        if count
+        else Notice("info", f"Nothing to cancel: {which} has no unfinished task.")
     )
 
 

@@ -7,8 +7,10 @@ import threading
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.admin_tables import owner_label
+from app.admin_tables import owner_label, short
+from app.admin_view import cancel_task
 from app.services import services
+from app.session import Notice
 from taskmgr import TaskContext, TaskStatus
 from tests.app.conftest import ADMIN_PAGE, AppFactory, owner_of, texts
 
@@ -18,6 +20,10 @@ PASSWORD = "correct horse battery staple"
 def wait_for_cancel(ctx: TaskContext, started: threading.Event) -> None:
     started.set()
     ctx.sleep(60)
+
+
+def finish_at_once(ctx: TaskContext) -> str:
+    return "done"
 
 
 def start_waiting(owner: str, task_id: str) -> None:
@@ -141,7 +147,33 @@ def test_cancel_task_action(make_app: AppFactory) -> None:
 
     done = services().manager.join("batch_steps-1", owner=owner_of(user), timeout=30)
     assert done.status is TaskStatus.CANCELLED
-    assert "Cancel requested for task batch_steps-1." in texts(at.success)
+    which = f"batch_steps-1 of {owner_label(owner_of(user))}"
+    assert f"Cancel requested for task {which}." in texts(at.success)
+
+
+def test_cancel_says_where_the_task_stands_not_what_this_press_changed(
+    make_app: AppFactory,
+) -> None:
+    """A second press (or a replayed one) on a task the first press cancelled must not
+    say the task "had already ended" as if someone else had stopped it."""
+    owner = owner_of(make_app().run())
+    which = f"of {owner_label(owner)}"
+    start_waiting(owner, "batch_steps-1")
+    services().manager.submit("quick-1", finish_at_once, {}, owner=owner, name="batch_steps")
+    services().manager.join("quick-1", owner=owner, timeout=30)
+
+    first = cancel_task(owner, "batch_steps-1")
+    services().manager.join("batch_steps-1", owner=owner, timeout=30)
+    again = cancel_task(owner, "batch_steps-1")
+    ended = cancel_task(owner, "quick-1")
+    unknown = cancel_task(owner, "batch_steps-9")
+
+    assert first == Notice("success", f"Cancel requested for task batch_steps-1 {which}.")
+    assert again == Notice("success", f"Task batch_steps-1 {which} is cancelled.")
+    assert ended == Notice("info", f"Task quick-1 {which} had already ended (Done).")
+    assert unknown == Notice(
+        "info", f"Task batch_steps-9 {which} is no longer listed: it ended and was cleared."
+    )
 
 
 def test_cancel_all_tasks_of_a_session_action(make_app: AppFactory) -> None:
@@ -159,6 +191,10 @@ def test_cancel_all_tasks_of_a_session_action(make_app: AppFactory) -> None:
     for task_id in ("batch_steps-1", "batch_steps-2"):
         assert manager.join(task_id, owner=owner, timeout=30).status is TaskStatus.CANCELLED
     assert any(text.startswith("Cancel requested for 2 task(s)") for text in texts(at.success))
+
+    at.button(key="admin-cancel-session").click().run()  # the same session, nothing left
+
+    assert f"Nothing to cancel: session {short(session)} has no unfinished task." in texts(at.info)
 
 
 def test_broadcast_is_shown_on_other_users_pages(make_app: AppFactory) -> None:
