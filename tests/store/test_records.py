@@ -114,12 +114,16 @@ def test_a_burst_that_never_ends_is_still_written_every_max_delay(
         durable.attach_manager(manager)
         manager.submit("busy", report_without_a_pause, owner="alice")
         try:
-            stored = wait_until(
-                lambda: durable.backend.task("alice", "busy"),
+            # Both, in any order: a batch is counted just after its commit is visible.
+            wait_until(
+                lambda: (
+                    durable.writer.health().batches >= 1 and durable.backend.task("alice", "busy")
+                ),
                 message="a row written while the reports still pour in",
             )
+            stored = durable.backend.task("alice", "busy")
+            assert stored is not None
             assert stored.status is TaskStatus.IN_PROGRESS
-            assert durable.writer.health().batches >= 1
         finally:
             stop.set()
 
